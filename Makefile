@@ -1,0 +1,32 @@
+# Two commands do all the setup: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+PLUGINS := $(sort $(wildcard plugins/*/pyproject.toml))
+PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(PLUGINS))
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(UV): | $(PY)
+	$(PY) -m pip install --quiet uv==0.13.9
+
+# Reinstall whenever the core or a plugin's metadata changes.
+$(STAMP): $(UV) pyproject.toml $(PLUGINS)
+	$(UV) pip install --quiet --python $(PY) -e '.[test]' $(foreach p,$(PLUGIN_DIRS),-e '$(p)[test]')
+	touch $@
+
+install: $(STAMP)
+
+run: install
+	$(VENV)/bin/leadhub serve
+
+test: install
+	$(VENV)/bin/pytest -q
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,3 @@
+"""Leadhub: a self-hosted lead delivery hub."""
+
+__version__ = "0.1.0"

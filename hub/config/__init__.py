@@ -1,0 +1,1 @@
+"""Configuration as code: `leadhub apply` and `leadhub dump`."""

@@ -1,0 +1,1 @@
+"""Delivery: the outbox, the generic worker actor, retries and the sweeper."""

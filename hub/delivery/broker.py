@@ -1,0 +1,56 @@
+"""The Dramatiq broker and the one generic actor that runs every channel.
+
+Embedded (no HUB_BROKER_URL): a StubBroker with an in-process Worker. Redis or
+RabbitMQ: the real brokers, with `leadhub worker` processes. Messages carry a
+dispatch id only; the dispatch row is the record, so a lost message costs a
+sweep interval, never a lead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+
+from hub.settings import Settings
+
+QUEUE = "leadhub_deliveries"
+ACTOR = "leadhub_deliver"
+
+
+def build_broker(settings: Settings) -> dramatiq.Broker:
+    url = settings.broker_url
+    if settings.embedded_broker:
+        broker: dramatiq.Broker = StubBroker()
+        # Time limits and other middleware only start after process_boot (STACK-NOTES).
+        broker.emit_after("process_boot")
+    elif url.startswith(("redis://", "rediss://")):
+        from dramatiq.brokers.redis import RedisBroker
+
+        broker = RedisBroker(url=url)
+    else:
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        broker = RabbitmqBroker(url=url)
+    return broker
+
+
+class DispatchQueue:
+    """Sends dispatch ids to the generic delivery actor."""
+
+    def __init__(self, broker: dramatiq.Broker, handler: Callable[[int], None], time_limit_ms: int) -> None:
+        self.broker = broker
+        self.actor = dramatiq.actor(
+            handler,
+            broker=broker,
+            actor_name=ACTOR,
+            queue_name=QUEUE,
+            max_retries=0,  # retries live in the dispatch row, not in the broker
+            time_limit=time_limit_ms,
+        )
+
+    def send(self, dispatch_ids: Iterable[int], delay_seconds: float | None = None) -> None:
+        delay = int(delay_seconds * 1000) if delay_seconds else None
+        for dispatch_id in dispatch_ids:
+            self.actor.send_with_options(args=(dispatch_id,), delay=delay)

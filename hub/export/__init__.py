@@ -1,0 +1,1 @@
+"""Export: scheduled lead files (built by the export issue)."""

@@ -1,0 +1,1 @@
+"""Ingestion: webhook bodies in, validated leads and their dispatches out."""

@@ -1,0 +1,169 @@
+"""The tables. The database, not the broker, is the record of every lead and dispatch."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy.ext.mutable import MutableDict, MutableList
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _json_dict() -> Any:
+    return Field(default_factory=dict, sa_column=Column(MutableDict.as_mutable(JSON), nullable=False))
+
+
+def _json_list() -> Any:
+    return Field(default_factory=list, sa_column=Column(MutableList.as_mutable(JSON), nullable=False))
+
+
+class DispatchStatus(str, enum.Enum):
+    PENDING = "pending"  # waiting for its first (or next) try
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"  # final
+    FAILED = "failed"  # the last try failed; another is due at next_attempt_at
+    DEAD = "dead"  # failed max_attempts times
+    SKIPPED = "skipped"  # the delivery's filter did not match
+
+    @property
+    def is_final(self) -> bool:
+        return self in (DispatchStatus.ACCEPTED, DispatchStatus.REJECTED, DispatchStatus.DEAD, DispatchStatus.SKIPPED)
+
+
+RETRYABLE = (DispatchStatus.PENDING.value, DispatchStatus.FAILED.value)
+
+
+class Source(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, index=True, max_length=100)
+    name: str = ""
+    api_key: str = ""  # encrypted ("enc:...") or a reference ("env:NAME")
+    fields: list[dict[str, Any]] = _json_list()
+    dedupe_on: list[str] = _json_list()
+    dedupe_window_hours: float = 24.0
+    idempotency_field: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Buyer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, index=True, max_length=100)
+    name: str = ""
+    contact_email: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Delivery(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, index=True, max_length=100)
+    name: str = ""
+    buyer_id: int | None = Field(default=None, foreign_key="buyer.id", index=True)
+    channel: str
+    config: dict[str, Any] = _json_dict()  # secret leaves encrypted
+    mapping: list[dict[str, Any]] = _json_list()
+    filter: str = ""
+    max_attempts: int = 6
+    enabled: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DeliverySource(SQLModel, table=True):
+    __tablename__ = "delivery_source"
+    delivery_id: int = Field(foreign_key="delivery.id", primary_key=True, ondelete="CASCADE")
+    source_id: int = Field(foreign_key="source.id", primary_key=True, ondelete="CASCADE", index=True)
+
+
+class Export(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, index=True, max_length=100)
+    name: str = ""
+    buyer_id: int | None = Field(default=None, foreign_key="buyer.id", index=True)
+    schedule: str = ""
+    timezone: str = "UTC"
+    format: str = "csv"
+    zip_password: str = ""  # encrypted or an env: reference; empty = plain file
+    filename: str = ""
+    transport: str
+    config: dict[str, Any] = _json_dict()
+    mapping: list[dict[str, Any]] = _json_list()
+    filter: str = ""
+    enabled: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ExportSource(SQLModel, table=True):
+    __tablename__ = "export_source"
+    export_id: int = Field(foreign_key="export.id", primary_key=True, ondelete="CASCADE")
+    source_id: int = Field(foreign_key="source.id", primary_key=True, ondelete="CASCADE", index=True)
+
+
+class Lead(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("source_id", "idempotency_key", name="uq_lead_idempotency"),
+        Index("ix_lead_dedupe", "source_id", "dedupe_key", "received_at"),
+        Index("ix_lead_source_received", "source_id", "received_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id")
+    received_at: datetime = Field(default_factory=utcnow, index=True)
+    status: str = "accepted"  # accepted | duplicate
+    duplicate_of: int | None = None
+    dedupe_key: str | None = None
+    idempotency_key: str | None = Field(default=None, max_length=255)
+    fields: dict[str, Any] = _json_dict()
+
+
+class Dispatch(SQLModel, table=True):
+    """One lead's trip through one delivery: the outbox row."""
+
+    __table_args__ = (
+        UniqueConstraint("lead_id", "delivery_id", name="uq_dispatch_lead_delivery"),
+        Index("ix_dispatch_due", "status", "next_attempt_at"),
+        Index("ix_dispatch_delivery_status", "delivery_id", "status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    delivery_id: int = Field(foreign_key="delivery.id")
+    status: str = DispatchStatus.PENDING.value
+    attempts: int = 0  # every try ever made
+    round_attempts: int = 0  # tries since the last replay, counted against max_attempts
+    next_attempt_at: datetime | None = Field(default_factory=utcnow)
+    leased_until: datetime | None = None
+    remote_id: str | None = None
+    last_error: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Attempt(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    dispatch_id: int = Field(foreign_key="dispatch.id", index=True)
+    number: int
+    started_at: datetime = Field(default_factory=utcnow)
+    duration_ms: float = 0.0
+    outcome: str
+    message: str = ""
+    remote_id: str | None = None
+    request: dict[str, Any] = _json_dict()
+    response: dict[str, Any] = _json_dict()
+    details: dict[str, Any] = _json_dict()
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None

@@ -1,0 +1,1 @@
+"""The plugin seam: hookspecs, the channel/transport contract and the plugin manager."""

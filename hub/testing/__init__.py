@@ -1,0 +1,1 @@
+"""A public test kit for plugin authors and the hub's own tests."""

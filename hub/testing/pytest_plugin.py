@@ -1,0 +1,3 @@
+"""Pytest fixtures of the Leadhub test kit, loaded automatically once leadhub is installed."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Web: the Litestar app, the webhook, the JSON API."""

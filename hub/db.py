@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 
-def make_engine(database_url: str) -> Engine:
+def make_engine(database_url: str, sqlite_synchronous: str = "NORMAL") -> Engine:
     if database_url.startswith("sqlite"):
         engine = create_engine(
             database_url,
@@ -18,21 +18,28 @@ def make_engine(database_url: str) -> Engine:
             pool_size=20,
             max_overflow=20,
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", lambda conn, _rec: _sqlite_pragmas(conn, sqlite_synchronous))
         # pysqlite's own transaction handling defers BEGIN; take the write lock up front
         # instead, so concurrent writers queue on busy_timeout rather than fail to upgrade.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
-    return create_engine(database_url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    # Timestamps are naive UTC (hub.models.utcnow); keep the server from shifting them.
+    return create_engine(
+        database_url,
+        pool_size=20,
+        max_overflow=20,
+        pool_pre_ping=True,
+        connect_args={"options": "-c timezone=UTC"} if database_url.startswith("postgresql") else {},
+    )
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_conn, synchronous: str) -> None:  # type: ignore[no-untyped-def]
     dbapi_conn.isolation_level = None  # let the "begin" listener issue BEGIN IMMEDIATE
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     # NORMAL in WAL mode survives a process crash; only a power loss can drop the
-    # last commits. README "Durability" states the trade-off; FULL is one env var away.
-    cur.execute("PRAGMA synchronous=NORMAL")
+    # last commits. README "Durability" states the trade-off; HUB_SQLITE_SYNCHRONOUS=FULL.
+    cur.execute(f"PRAGMA synchronous={synchronous}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()

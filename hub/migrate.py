@@ -20,7 +20,7 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision``; safe to run on every start."""
-    cfg = alembic_config(str(engine.url))
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)

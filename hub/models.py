@@ -12,7 +12,8 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """Naive UTC: every timestamp in the database is UTC without an offset, on SQLite and PostgreSQL alike."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _json_dict() -> Any:
@@ -91,7 +92,12 @@ class Export(SQLModel, table=True):
     timezone: str = "UTC"
     format: str = "csv"
     zip_password: str = ""  # encrypted or an env: reference; empty = plain file
-    filename: str = ""
+    filename: str = ""  # a template: {{ date }}, {{ buyer }}, {{ export }}
+    delimiter: str = ","
+    header: bool = True
+    retention_days: int = 30  # files older than this are deleted from the data dir
+    link_ttl_hours: int = 168  # how long a download link works
+    max_attempts: int = 5  # transport tries per run before it is failed
     transport: str
     config: dict[str, Any] = _json_dict()
     mapping: list[dict[str, Any]] = _json_list()
@@ -167,3 +173,48 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+class ExportRun(SQLModel, table=True):
+    """One firing of an export: its window, its file and how the hand-over went."""
+
+    __tablename__ = "export_run"
+    __table_args__ = (Index("ix_export_run_due", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    export_id: int = Field(foreign_key="export.id", index=True)
+    # Unique per scheduled firing, so however many schedulers race, one inserts the run.
+    run_key: str = Field(unique=True, max_length=200)
+    kind: str = "scheduled"  # scheduled | manual | rerun
+    rerun_of: int | None = None
+    fire_time: datetime | None = None
+    window_start: datetime
+    window_end: datetime
+    status: str = "pending"  # pending | running | retrying | succeeded | failed
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default_factory=utcnow)
+    leased_until: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_ms: float | None = None
+    row_count: int | None = None
+    byte_size: int | None = None
+    sha256: str | None = None
+    file_path: str | None = None
+    filename: str | None = None
+    location: str | None = None
+    message: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class BuyerAccount(SQLModel, table=True):
+    """A buyer's login, used only to download its own export files."""
+
+    __tablename__ = "buyer_account"
+    id: int | None = Field(default=None, primary_key=True)
+    buyer_id: int = Field(foreign_key="buyer.id", index=True)
+    email: str = Field(unique=True, max_length=320)
+    password_hash: str = ""  # argon2; empty until the invite is accepted
+    invite_token_hash: str | None = Field(default=None, index=True)
+    invite_expires_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = None

@@ -36,7 +36,7 @@ def open_hub(settings: Settings | None = None, registry: Registry | None = None)
     settings = settings or load_settings()
     return Hub(
         settings=settings,
-        engine=make_engine(settings.database_url),
+        engine=make_engine(settings.database_url, settings.sqlite_synchronous),
         registry=registry or load_registry(),
         box=SecretBox(settings.secret_key),
     )

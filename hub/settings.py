@@ -42,8 +42,10 @@ class Settings:
     worker_threads: int = 8
     sweep_interval: float = 2.0  # seconds between sweeps
     sweep_grace: float = 30.0  # a due row untouched this long is assumed lost by the broker
-    lease_seconds: float = 120.0  # how long a worker owns a dispatch before others may retake it
+    lease_seconds: float = 300.0  # how long a worker owns a dispatch before others may retake it
     base_url: str = "http://127.0.0.1:8000"
+    sqlite_synchronous: str = "NORMAL"  # FULL survives power loss too, at about a third of the intake rate
+    retry_base_seconds: float = 10.0  # the first retry's delay; doubles per failure
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -91,6 +93,15 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         worker_threads=_int(env, "HUB_WORKER_THREADS", 8),
         sweep_interval=_float(env, "HUB_SWEEP_INTERVAL", 2.0),
         sweep_grace=_float(env, "HUB_SWEEP_GRACE", 30.0),
-        lease_seconds=_float(env, "HUB_LEASE_SECONDS", 120.0),
+        lease_seconds=_float(env, "HUB_LEASE_SECONDS", 300.0),
         base_url=(env.get("HUB_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+        sqlite_synchronous=_choice(env, "HUB_SQLITE_SYNCHRONOUS", ("NORMAL", "FULL"), "NORMAL"),
+        retry_base_seconds=_float(env, "HUB_RETRY_BASE_SECONDS", 10.0),
     )
+
+
+def _choice(env: dict[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = (env.get(name) or default).upper()
+    if raw not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return raw

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from hub.mapping.templates import render
+from hub.delivery.context import build_delivery_context
 from hub.plugins.contract import DeliveryContext
 
 
@@ -20,20 +20,17 @@ def make_delivery_context(
     dispatch_id: int = 1,
     lead_id: int = 1,
     source: str = "test-source",
-    idempotency_key: str = "dispatch-1",
+    idempotency_key: str | None = None,
 ) -> DeliveryContext:
-    """A DeliveryContext as the worker builds it: templates see the lead merged with the payload."""
-    lead = dict(payload if lead is None else lead)
-    merged = {**lead, **payload}
-    return DeliveryContext(
+    """A DeliveryContext exactly as the worker builds it (the lead defaults to the payload)."""
+    return build_delivery_context(
         config=config,
         payload=payload,
-        lead=lead,
+        lead=dict(payload if lead is None else lead),
         lead_id=lead_id,
         source=source,
         dispatch_id=dispatch_id,
         attempt=attempt,
-        idempotency_key=idempotency_key,
         http=http,
-        render=lambda template: render(template, merged),
+        key=idempotency_key,
     )

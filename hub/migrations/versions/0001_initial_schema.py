@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 23:05:42.056991
+Create Date: 2026-11-22 23:26:24.092272
 """
 from alembic import op
 import sqlalchemy as sa
@@ -57,6 +57,23 @@ def upgrade() -> None:
     with op.batch_alter_table('source', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_source_slug'), ['slug'], unique=True)
 
+    op.create_table('buyer_account',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('buyer_id', sa.Integer(), nullable=False),
+    sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('invite_token_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('invite_expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('last_login_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['buyer_id'], ['buyer.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('email')
+    )
+    with op.batch_alter_table('buyer_account', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_buyer_account_buyer_id'), ['buyer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_buyer_account_invite_token_hash'), ['invite_token_hash'], unique=False)
+
     op.create_table('delivery',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('slug', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
@@ -87,6 +104,11 @@ def upgrade() -> None:
     sa.Column('format', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('zip_password', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('filename', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('delimiter', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('header', sa.Boolean(), nullable=False),
+    sa.Column('retention_days', sa.Integer(), nullable=False),
+    sa.Column('link_ttl_hours', sa.Integer(), nullable=False),
+    sa.Column('max_attempts', sa.Integer(), nullable=False),
     sa.Column('transport', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('config', sa.JSON(), nullable=False),
     sa.Column('mapping', sa.JSON(), nullable=False),
@@ -135,6 +157,7 @@ def upgrade() -> None:
     sa.Column('delivery_id', sa.Integer(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('round_attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('leased_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('remote_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
@@ -150,6 +173,38 @@ def upgrade() -> None:
         batch_op.create_index('ix_dispatch_delivery_status', ['delivery_id', 'status'], unique=False)
         batch_op.create_index('ix_dispatch_due', ['status', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_dispatch_lead_id'), ['lead_id'], unique=False)
+
+    op.create_table('export_run',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('export_id', sa.Integer(), nullable=False),
+    sa.Column('run_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('rerun_of', sa.Integer(), nullable=True),
+    sa.Column('fire_time', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('window_start', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('window_end', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('leased_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('started_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('finished_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('duration_ms', sa.Float(), nullable=True),
+    sa.Column('row_count', sa.Integer(), nullable=True),
+    sa.Column('byte_size', sa.Integer(), nullable=True),
+    sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('file_path', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('filename', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('location', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('message', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['export_id'], ['export.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('run_key')
+    )
+    with op.batch_alter_table('export_run', schema=None) as batch_op:
+        batch_op.create_index('ix_export_run_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_run_export_id'), ['export_id'], unique=False)
 
     op.create_table('export_source',
     sa.Column('export_id', sa.Integer(), nullable=False),
@@ -192,6 +247,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_export_source_source_id'))
 
     op.drop_table('export_source')
+    with op.batch_alter_table('export_run', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_export_run_export_id'))
+        batch_op.drop_index('ix_export_run_due')
+
+    op.drop_table('export_run')
     with op.batch_alter_table('dispatch', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_dispatch_lead_id'))
         batch_op.drop_index('ix_dispatch_due')
@@ -218,6 +278,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_delivery_buyer_id'))
 
     op.drop_table('delivery')
+    with op.batch_alter_table('buyer_account', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_buyer_account_invite_token_hash'))
+        batch_op.drop_index(batch_op.f('ix_buyer_account_buyer_id'))
+
+    op.drop_table('buyer_account')
     with op.batch_alter_table('source', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_source_slug'))
 

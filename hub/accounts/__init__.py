@@ -1,0 +1,1 @@
+"""Who may use the hub: API tokens (and, later, admin and buyer accounts)."""

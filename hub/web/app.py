@@ -1,0 +1,53 @@
+"""The Litestar application: webhook intake, the JSON API, the buyer portal, and (embedded) the workers."""
+
+from __future__ import annotations
+
+from litestar import Litestar, get
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+
+from hub import __version__
+from hub.delivery.service import DeliveryService
+from hub.export.scheduler import Scheduler
+from hub.ingestion.intake import Intake
+from hub.runtime import Hub
+from hub.web.api import ApiV1
+from hub.web.buyer_portal import BuyerPortal
+from hub.web.errors import EXCEPTION_HANDLERS
+from hub.web.pages import csrf_config, session_config, static_router, template_config
+from hub.web.webhooks import make_webhook_handler
+
+
+@get("/healthz", sync_to_thread=False, include_in_schema=False)
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def create_app(hub: Hub, service: DeliveryService | None = None, *, embedded: bool | None = None) -> Litestar:
+    """The web app. ``embedded`` (default: no external broker) also runs delivery and the scheduler."""
+    service = service or DeliveryService(hub)
+    if embedded is None:
+        embedded = hub.settings.embedded_broker
+    scheduler = Scheduler(hub, interval=hub.settings.sweep_interval * 2.5)
+
+    def start() -> None:
+        if embedded:
+            service.start_worker()
+            scheduler.start()
+
+    def stop() -> None:
+        scheduler.stop()
+        service.stop()
+
+    return Litestar(
+        route_handlers=[make_webhook_handler(hub.settings.max_body_bytes), ApiV1, BuyerPortal, healthz,
+                        static_router()],
+        state=State({"hub": hub, "service": service, "intake": Intake(hub, service.enqueue)}),
+        on_startup=[start],
+        on_shutdown=[stop],
+        middleware=[session_config(hub.settings).middleware],
+        csrf_config=csrf_config(hub.settings),
+        template_config=template_config(),
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        openapi_config=OpenAPIConfig(title="Leadhub", version=__version__, path="/schema"),
+    )

@@ -23,14 +23,7 @@ def make_engine(database_url: str, sqlite_synchronous: str = "NORMAL") -> Engine
         # instead, so concurrent writers queue on busy_timeout rather than fail to upgrade.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
-    # Timestamps are naive UTC (hub.models.utcnow); keep the server from shifting them.
-    return create_engine(
-        database_url,
-        pool_size=20,
-        max_overflow=20,
-        pool_pre_ping=True,
-        connect_args={"options": "-c timezone=UTC"} if database_url.startswith("postgresql") else {},
-    )
+    return create_engine(database_url, pool_size=20, max_overflow=20, pool_pre_ping=True)
 
 
 def _sqlite_pragmas(dbapi_conn, synchronous: str) -> None:  # type: ignore[no-untyped-def]

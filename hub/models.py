@@ -12,8 +12,8 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    """Naive UTC: every timestamp in the database is UTC without an offset, on SQLite and PostgreSQL alike."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    """Aware UTC; SQLModel's UTCDateTime columns store UTC and give it back aware on every database."""
+    return datetime.now(timezone.utc)
 
 
 def _json_dict() -> Any:
@@ -191,7 +191,7 @@ class ExportRun(SQLModel, table=True):
     window_end: datetime
     status: str = "pending"  # pending | running | retrying | succeeded | failed
     attempts: int = 0
-    next_attempt_at: datetime | None = Field(default_factory=utcnow)
+    next_attempt_at: datetime | None = None  # None: due now; set when a failed try is to be retried
     leased_until: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None

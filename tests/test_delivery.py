@@ -9,7 +9,7 @@ from hub.models import Attempt, Dispatch
 from hub.plugins.hookspecs import hookimpl
 from hub.testing.hub import add_delivery, wait_until
 
-LEAD = {"first_name": "Ann", "email": "ann@example.com", "phone": "07700900123"}
+LEAD = {"first_name": "Ann", "email": "ann@example.com", "phone": "07911123456"}
 
 
 def dispatch_of(hub, lead_id: int) -> Dispatch:  # type: ignore[no-untyped-def]
@@ -36,7 +36,7 @@ def test_mapped_lead_is_delivered_and_recorded(hub, post, recorder):
     dispatch = settled(hub, lead_id, "accepted")
     assert dispatch.remote_id == f"r-{lead_id}"
     (ctx,) = recorder
-    assert ctx.payload == {"Name": "Ann <ann@example.com>", "Phone": "447700900123", "Campaign": "home-2026"}
+    assert ctx.payload == {"Name": "Ann <ann@example.com>", "Phone": "447911123456", "Campaign": "home-2026"}
     assert ctx.idempotency_key == f"leadhub-dispatch-{dispatch.id}"
     (attempt,) = attempts_of(hub, dispatch.id)
     assert attempt.outcome == "accepted" and attempt.number == 1 and attempt.duration_ms >= 0

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 from hub.models import Dispatch, Lead
 from hub.testing.hub import add_delivery, wait_until
 
-GOOD = {"first_name": "Ann", "email": "ann@example.com", "phone": "07700 900123", "age": "41", "utm": "x"}
+GOOD = {"first_name": "Ann", "email": "ann@example.com", "phone": "07911 123456", "age": "41", "utm": "x"}
 
 
 def leads(hub) -> list[Lead]:  # type: ignore[no-untyped-def]
@@ -21,7 +21,7 @@ def test_json_lead_is_accepted_validated_and_normalised(hub, post):
     body = answer.json()
     assert body == {"lead_id": body["lead_id"], "status": "accepted"}
     (lead,) = leads(hub)
-    assert lead.fields["phone"] == "+447700900123"
+    assert lead.fields["phone"] == "+447911123456"
     assert lead.fields["age"] == 41
     assert lead.fields["utm"] == "x"  # unknown fields are kept
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import select
@@ -12,8 +12,10 @@ from hub.models import Attempt, Delivery, Dispatch, Lead, Source
 
 
 def iso(moment: datetime | None) -> str | None:
-    """Database timestamps are naive UTC; say so on the way out."""
-    return None if moment is None else moment.isoformat(timespec="milliseconds") + "Z"
+    """A timestamp as ISO 8601 UTC with a Z."""
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def attempt_record(attempt: Attempt) -> dict[str, Any]:

@@ -135,7 +135,7 @@ class ExportRunner:
         return result, written
 
     def _names(self, run: ExportRun, export: Export, buyer: Buyer | None) -> dict[str, Any]:
-        local = (run.fire_time or run.window_end).replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(export.timezone))
+        local = (run.fire_time or run.window_end).astimezone(ZoneInfo(export.timezone))
         names: dict[str, Any] = {"date": local.strftime("%Y-%m-%d"), "time": local.strftime("%H%M"),
                                  "buyer": buyer.slug if buyer else "", "export": export.slug, "run": run.id}
         fallback = f"{export.slug}-{names['date']}.{export.format}"

@@ -1,6 +1,6 @@
 """When an export fires: cron expressions in a time zone, DST-correct (pure functions).
 
-Times in and out are naive UTC, like every timestamp in the database. On the
+Times in and out are UTC (a naive input is taken as UTC). On the
 autumn DST change a wall-clock time happens twice; a schedule fires at the
 first one only, as cron does. On the spring change a skipped time fires at the
 first valid moment after the gap (croniter's behaviour).
@@ -28,12 +28,16 @@ def schedule_errors(cron: str, tz: str) -> dict[str, str]:
     return errors
 
 
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
 def _local(moment_utc: datetime, tz: str) -> datetime:
-    return moment_utc.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz))
+    return _aware(moment_utc).astimezone(ZoneInfo(tz))
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(timezone.utc)
 
 
 def _is_repeat(moment: datetime) -> bool:
@@ -66,6 +70,6 @@ def latest_fire_time(cron: str, tz: str, now_utc: datetime, after_utc: datetime 
     for _ in range(MAX_SCAN):
         if not _is_repeat(candidate):
             moment = _utc(candidate)
-            return moment if after_utc is None or moment > after_utc else None
+            return moment if after_utc is None or moment > _aware(after_utc) else None
         candidate = it.get_prev(datetime)
     return None

@@ -50,7 +50,8 @@ def due_runs(hub: Hub, now: datetime) -> list[int]:
     with Session(hub.engine) as session:
         return list(session.execute(
             select(ExportRun.id).where(
-                ExportRun.status.in_(("pending", "retrying")), ExportRun.next_attempt_at <= now,
+                ExportRun.status.in_(("pending", "retrying")),
+                (ExportRun.next_attempt_at.is_(None)) | (ExportRun.next_attempt_at <= now),
                 (ExportRun.leased_until.is_(None)) | (ExportRun.leased_until < now))
             .order_by(ExportRun.id)).scalars())
 

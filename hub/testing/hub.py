@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from hub.migrate import upgrade
-from hub.models import Buyer, Delivery, DeliverySource, Source
+from hub.models import Buyer, Delivery, DeliverySource, Export, ExportSource, Source
 from hub.plugins.configs import map_secrets
 from hub.plugins.registry import load_registry
 from hub.runtime import Hub, open_hub
@@ -82,3 +82,26 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: fl
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+def add_export(hub: Hub, slug: str, *, sources: list[str], transport: str, config: dict[str, Any],
+               buyer: str = "test-buyer", **columns: Any) -> int:
+    """Store an export as ``leadhub apply`` would (secrets sealed); returns its id."""
+    cls = hub.registry.transport(transport).Config
+    sealed = map_secrets(cls, config, lambda _path, value: hub.box.seal(value))
+    if columns.get("zip_password"):
+        columns["zip_password"] = hub.box.seal(columns["zip_password"])
+    with Session(hub.engine) as session:
+        buyer_row = session.execute(select(Buyer).where(Buyer.slug == buyer)).scalar_one_or_none()
+        if buyer_row is None:
+            buyer_row = Buyer(slug=buyer, name=buyer)
+            session.add(buyer_row)
+            session.flush()
+        export = Export(slug=slug, buyer_id=buyer_row.id, transport=transport, config=sealed, **columns)
+        session.add(export)
+        session.flush()
+        for source_slug in sources:
+            source_id = session.execute(select(Source.id).where(Source.slug == source_slug)).scalar_one()
+            session.add(ExportSource(export_id=export.id, source_id=source_id))
+        session.commit()
+        return export.id

@@ -142,13 +142,13 @@ def plugins() -> None:
     click.echo("Plugins:")
     for info in registry.plugins:
         state = f"  REFUSED: {info.error}" if info.error else ""
-        click.echo(f"  {info.name:<18} {info.distribution} {info.version}{state}")
+        click.echo(f"  {info.name:<22} {info.distribution} {info.version}{state}")
     click.echo("Channels:")
     for name, channel in sorted(registry.channels.items()):
-        click.echo(f"  {name:<18} {channel.title}")
+        click.echo(f"  {name:<22} {channel.title}")
     click.echo("Export transports:")
     for name, transport in sorted(registry.transports.items()):
-        click.echo(f"  {name:<18} {transport.title}")
+        click.echo(f"  {name:<22} {transport.title}")
     click.echo("Transforms:")
     click.echo("  " + ", ".join(sorted(registry.transforms)))
     for problem in registry.problems:

@@ -11,7 +11,9 @@ from hub.runtime import open_hub
 from hub.settings import load_settings
 
 COMMANDS = [[], ["serve"], ["worker"], ["apply"], ["dump"], ["plugins"], ["tokens"], ["tokens", "create"],
-            ["tokens", "list"], ["tokens", "revoke"], ["replay"], ["db"], ["db", "upgrade"]]
+            ["tokens", "list"], ["tokens", "revoke"], ["replay"], ["db"], ["db", "upgrade"], ["scheduler"],
+            ["exports"], ["exports", "list"], ["exports", "run"], ["exports", "rerun"], ["buyers"],
+            ["buyers", "invite"]]
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ FIELD_TYPES: tuple[str, ...] = ("string", "integer", "decimal", "boolean", "date
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 MAX_UNKNOWN_FIELDS = 200
 MAX_UNKNOWN_TEXT = 10_000
+MAX_NESTING = 8  # lists/objects inside an unknown field; leads are flat records
 TRUE_WORDS = {"true", "1", "yes", "y", "on"}
 FALSE_WORDS = {"false", "0", "no", "n", "off"}
 
@@ -164,9 +165,23 @@ def validate_lead(specs: list[FieldSpec], data: Mapping[str, Any]) -> tuple[dict
         value = data[name]
         if isinstance(value, str) and len(value) > MAX_UNKNOWN_TEXT:
             errors[str(name)] = f"must be at most {MAX_UNKNOWN_TEXT} characters"
+        elif _too_deep(value):
+            errors[str(name)] = f"is nested more than {MAX_NESTING} levels deep"
         else:
             clean[str(name)] = value.strip() if isinstance(value, str) else value
     return clean, errors
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether lists/objects nest deeper than MAX_NESTING (iterative: no recursion to exhaust)."""
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (list, dict)):
+            if depth >= MAX_NESTING:
+                return True
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return False
 
 
 def validate_specs(raw: Any) -> tuple[list[FieldSpec], dict[str, str]]:

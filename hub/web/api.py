@@ -10,7 +10,7 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException, NotFoundException, ValidationException
 from litestar.handlers import BaseRouteHandler
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, Parameter
 from sqlmodel import Session
 
 from hub.accounts.tokens import verify_token
@@ -48,7 +48,7 @@ class ApiV1(Controller):
     tags = ["api"]
 
     @get("/leads/{lead_id:int}", sync_to_thread=True, summary="A lead with its dispatches and attempts")
-    def lead(self, lead_id: int, state: State) -> dict[str, Any]:
+    def lead(self, lead_id: FromPath[int], state: State) -> dict[str, Any]:
         with Session(state.hub.engine) as session:
             record = lead_record(session, lead_id)
         if record is None:
@@ -72,7 +72,7 @@ class ApiV1(Controller):
 
     @post("/dispatches/{dispatch_id:int}/replay", sync_to_thread=True, status_code=200,
           summary="Replay one dead or rejected dispatch")
-    def replay_one(self, dispatch_id: int, state: State) -> dict[str, Any]:
+    def replay_one(self, dispatch_id: FromPath[int], state: State) -> dict[str, Any]:
         ids = replay(state.hub.engine, [dispatch_id])
         if not ids:
             with Session(state.hub.engine) as session:
@@ -85,7 +85,7 @@ class ApiV1(Controller):
 
     @post("/dispatches/replay", sync_to_thread=True, status_code=200,
           summary="Replay every dead (or rejected) dispatch, optionally of one delivery")
-    def replay_many(self, data: BulkReplay, state: State) -> dict[str, Any]:
+    def replay_many(self, data: JSONBody[BulkReplay], state: State) -> dict[str, Any]:
         if data.status not in REPLAYABLE:
             raise ValidationException(f"status must be one of {', '.join(REPLAYABLE)}")
         return _replayed(state, replay(state.hub.engine, status=data.status, delivery=data.delivery))

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import File, Redirect, Template
 from sqlalchemy import select
 from sqlmodel import Session
@@ -18,7 +17,7 @@ from hub.accounts.buyers import accept_invite, authenticate_buyer
 from hub.models import Buyer, BuyerAccount, Export, ExportRun, utcnow
 from hub.web.pages import message_page, page, redirect_to_login, safe_next
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Form = URLEncodedBody[dict[str, str]]
 LOGIN = "/buyer/login"
 
 
@@ -39,7 +38,7 @@ class BuyerPortal(Controller):
     include_in_schema = False
 
     @get(LOGIN, sync_to_thread=False)
-    def login_form(self, next: str | None = None) -> Template:  # noqa: A002 - the query parameter's name
+    def login_form(self, next: FromQuery[str | None] = None) -> Template:  # noqa: A002 - the query parameter's name
         return page("buyer/login.html", next=safe_next(next, "/buyer"), email="", error="")
 
     @post(LOGIN, sync_to_thread=True)
@@ -57,11 +56,11 @@ class BuyerPortal(Controller):
         return Redirect(LOGIN)
 
     @get("/buyer/welcome/{token:str}", sync_to_thread=False)
-    def welcome_form(self, token: str) -> Template:
+    def welcome_form(self, token: FromPath[str]) -> Template:
         return page("buyer/welcome.html", error="")
 
     @post("/buyer/welcome/{token:str}", sync_to_thread=True)
-    def welcome(self, token: str, request: Request, data: Form, state: State) -> Template | Redirect:
+    def welcome(self, token: FromPath[str], request: Request, data: Form, state: State) -> Template | Redirect:
         try:
             account = accept_invite(state.hub.engine, token, data.get("password", ""))
         except (LookupError, ValueError) as exc:
@@ -92,7 +91,7 @@ class BuyerPortal(Controller):
                     account_email=account.email if account else "")
 
     @get("/downloads/{run_id:int}", sync_to_thread=True)
-    def download(self, run_id: int, request: Request, state: State) -> File | Template | Redirect:
+    def download(self, run_id: FromPath[int], request: Request, state: State) -> File | Template | Redirect:
         buyer_id = request.session.get("buyer_id") if request.session else None
         if buyer_id is None:
             return redirect_to_login(request, LOGIN)

@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 import msgspec
 from litestar import Request, Response, post
 from litestar.datastructures import State
+from litestar.params import FromPath, RawBody
 
 from hub.ingestion.intake import Intake
 
@@ -49,6 +50,8 @@ def decode_body(content_type: str, body: bytes, query: list[tuple[str, str]]) ->
             data = msgspec.json.decode(body)
         except msgspec.DecodeError as exc:
             raise BodyError(422, f"the body is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise BodyError(422, "the JSON body is nested too deeply") from None
         if not isinstance(data, dict):
             raise BodyError(422, f"the body must be a JSON object of fields, not {type(data).__name__}")
         fields.update(data)
@@ -76,7 +79,7 @@ def make_webhook_handler(max_body_bytes: int):  # type: ignore[no-untyped-def]
         "naming every bad field. An Idempotency-Key header makes a retry return the first answer.",
         tags=["intake"],
     )
-    def webhook(source: str, request: Request, body: bytes, state: State) -> Response[dict[str, Any]]:
+    def webhook(source: FromPath[str], request: Request, body: RawBody, state: State) -> Response[dict[str, Any]]:
         query = [(k, v) for k, values in request.query_params.dict().items() for v in values]
         try:
             fields = decode_body(request.headers.get("content-type", ""), body, query)

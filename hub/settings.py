@@ -46,6 +46,7 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     sqlite_synchronous: str = "NORMAL"  # FULL survives power loss too, at about a third of the intake rate
     retry_base_seconds: float = 10.0  # the first retry's delay; doubles per failure
+    queue_name: str = "leadhub_deliveries"  # one per hub when several hubs share a broker
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -97,6 +98,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         base_url=(env.get("HUB_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
         sqlite_synchronous=_choice(env, "HUB_SQLITE_SYNCHRONOUS", ("NORMAL", "FULL"), "NORMAL"),
         retry_base_seconds=_float(env, "HUB_RETRY_BASE_SECONDS", 10.0),
+        queue_name=env.get("HUB_QUEUE_NAME") or "leadhub_deliveries",
     )
 
 

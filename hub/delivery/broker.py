@@ -15,7 +15,6 @@ from dramatiq.brokers.stub import StubBroker
 
 from hub.settings import Settings
 
-QUEUE = "leadhub_deliveries"
 ACTOR = "leadhub_deliver"
 
 
@@ -39,13 +38,14 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
 class DispatchQueue:
     """Sends dispatch ids to the generic delivery actor."""
 
-    def __init__(self, broker: dramatiq.Broker, handler: Callable[[int], None], time_limit_ms: int) -> None:
+    def __init__(self, broker: dramatiq.Broker, handler: Callable[[int], None], time_limit_ms: int,
+                 queue_name: str) -> None:
         self.broker = broker
         self.actor = dramatiq.actor(
             handler,
             broker=broker,
             actor_name=ACTOR,
-            queue_name=QUEUE,
+            queue_name=queue_name,
             max_retries=0,  # retries live in the dispatch row, not in the broker
             time_limit=time_limit_ms,
         )

@@ -32,7 +32,8 @@ class DeliveryService:
         self.broker = build_broker(hub.settings)
         self.http = make_http_client(hub.settings.worker_threads)
         self.runner = DeliveryRunner(hub, self.http, self.enqueue)
-        self.queue = DispatchQueue(self.broker, self.runner.run, time_limit_ms=int(hub.settings.lease_seconds * 1000))
+        self.queue = DispatchQueue(self.broker, self.runner.run, time_limit_ms=int(hub.settings.lease_seconds * 1000),
+                                   queue_name=hub.settings.queue_name)
         self.worker: dramatiq.Worker | None = None
         self.sweeper: Sweeper | None = None
 

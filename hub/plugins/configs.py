@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import types
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -51,7 +53,29 @@ def decode_config(cls: type[msgspec.Struct], data: Any) -> msgspec.Struct:
         raise ConfigErrors(errors) from None
 
 
-def _field_errors(cls: type[msgspec.Struct], data: dict[str, Any]) -> dict[str, str]:
+def union_members(config_type: Any) -> list[type[msgspec.Struct]]:
+    """The Struct alternatives of a Config that is a tagged union (empty for a plain Struct)."""
+    members = typing.get_args(config_type) if typing.get_origin(config_type) in (typing.Union, types.UnionType) else ()
+    return [m for m in members if isinstance(m, type) and issubclass(m, msgspec.Struct)]
+
+
+def is_config_type(config_type: Any) -> bool:
+    """A Config is a msgspec.Struct, or a tagged union of them (e.g. one per SMS provider)."""
+    if isinstance(config_type, type) and issubclass(config_type, msgspec.Struct):
+        return True
+    members = union_members(config_type)
+    return bool(members) and all(m.__struct_config__.tag_field for m in members)
+
+
+def _field_errors(cls: Any, data: dict[str, Any]) -> dict[str, str]:
+    members = union_members(cls)
+    if members:  # pick the alternative the tag names, then check its fields
+        tag_field = members[0].__struct_config__.tag_field
+        by_tag = {m.__struct_config__.tag: m for m in members}
+        if data.get(tag_field) not in by_tag:
+            return {tag_field: f"must be one of: {', '.join(map(str, by_tag))}"}
+        cls = by_tag[data[tag_field]]
+        data = {k: v for k, v in data.items() if k != tag_field}
     errors: dict[str, str] = {}
     fields = {f.encode_name: f for f in msgspec.structs.fields(cls)}
     for name, f in fields.items():

@@ -18,6 +18,7 @@ import pluggy
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from hub.plugins import hookspecs
+from hub.plugins.configs import is_config_type
 from hub.plugins.contract import Channel, ExportTransport
 
 log = logging.getLogger(__name__)
@@ -166,8 +167,8 @@ def _class_problem(cls: Any, base: type) -> str | None:
     for attr in ("name", "title", "Config"):
         if not getattr(cls, attr, None):
             return f"has no {attr}"
-    if not (isinstance(cls.Config, type) and issubclass(cls.Config, msgspec.Struct)):
-        return "its Config is not a msgspec.Struct"
+    if not is_config_type(cls.Config):
+        return "its Config is not a msgspec.Struct (or a tagged union of them)"
     try:
         msgspec.json.schema(cls.Config)
     except Exception as exc:

@@ -1,0 +1,28 @@
+"""Fixtures: deliver one lead through the SMS channel to providers faked on the test kit's HTTP peer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from hub.plugins.configs import decode_config
+from hub.plugins.contract import DeliveryResult
+from hub.testing.context import make_delivery_context
+from leadhub_sms.channel import SmsChannel, SmsConfig
+
+LEAD = {"first_name": "Ann", "phone": "07911 123456"}
+
+
+@pytest.fixture
+def deliver(http_peer) -> Callable[..., DeliveryResult]:  # type: ignore[no-untyped-def]
+    client = httpx.Client()
+
+    def deliver(settings: dict[str, Any], lead: dict[str, Any] | None = None) -> DeliveryResult:
+        config = decode_config(SmsConfig, settings)
+        return SmsChannel().deliver(make_delivery_context(config, dict(lead or LEAD), http=client))
+
+    yield deliver
+    client.close()

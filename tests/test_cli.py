@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from hub.accounts.tokens import verify_token
 from hub.cli import main
+from hub.migrate import upgrade
 from hub.runtime import open_hub
 from hub.settings import load_settings
 
@@ -70,3 +71,41 @@ def test_errors_are_one_line_without_a_traceback(run, monkeypatch, args, env, me
 def test_db_upgrade(run):
     result = run("db", "upgrade")
     assert result.exit_code == 0 and "up to date" in result.output
+
+
+def test_exports_run_prints_the_outcome_and_fails_loudly(run, tmp_path):
+    from hub.config.apply import apply_document
+
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    hub = open_hub(load_settings({"HUB_DATA_DIR": str(tmp_path)}))
+    upgrade(hub.engine)
+    apply_document(hub, {
+        "sources": [{"slug": "form", "fields": [{"name": "email", "type": "email"}]}],
+        "buyers": [{"slug": "acme"}],
+        "exports": [{"slug": "daily", "buyer": "acme", "sources": ["form"], "schedule": "0 9 * * *",
+                     "transport": "directory", "config": {"path": str(outbox)}},
+                    {"slug": "broken", "buyer": "acme", "sources": ["form"], "schedule": "0 9 * * *",
+                     "transport": "directory", "config": {"path": str(tmp_path / "missing")}, "max_attempts": 1}]})
+    ok = run("exports", "run", "daily")
+    assert ok.exit_code == 0 and "succeeded" in ok.output and "sha256" in ok.output
+    assert len(list(outbox.iterdir())) == 1
+    broken = CliRunner().invoke(main, ["exports", "run", "broken"])
+    assert broken.exit_code == 1 and "failed" in broken.output and "not a folder" in broken.output
+    missing = run("exports", "run", "nope")
+    assert missing.exit_code == 1 and "no export 'nope'" in missing.output
+    run_id = ok.output.split()[1].rstrip(":")
+    again = run("exports", "rerun", run_id)
+    assert again.exit_code == 0 and "succeeded" in again.output
+    assert "daily" in run("exports", "list").output
+
+
+def test_buyers_invite_prints_a_one_time_link(run, tmp_path):
+    from hub.config.apply import apply_document
+
+    hub = open_hub(load_settings({"HUB_DATA_DIR": str(tmp_path)}))
+    upgrade(hub.engine)
+    apply_document(hub, {"buyers": [{"slug": "acme"}]})
+    result = run("buyers", "invite", "acme", "ops@acme.example")
+    assert result.exit_code == 0 and "/buyer/welcome/" in result.output.strip().splitlines()[-1]
+    assert run("buyers", "invite", "ghost", "a@b.example").exit_code == 1

@@ -127,12 +127,18 @@ class ExportRunner:
             buyer={"slug": buyer.slug, "name": buyer.name, "contact_email": buyer.contact_email} if buyer else {},
             export=export.slug, run_id=run.id, row_count=count, download_url=variables["download_url"],
             render=lambda template: render(template, variables),
+            state_dir=self._state_dir(export.transport),
         )
         result = transport.send(ctx)
         if not isinstance(result, TransportResult):
             result = TransportResult(outcome=Outcome.FAILED, message=f"transport returned {type(result).__name__}")
         result.message = masker.text(result.message)
         return result, written
+
+    def _state_dir(self, transport: str) -> Path:
+        folder = self.hub.settings.data_dir / "plugin-state" / transport
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
 
     def _names(self, run: ExportRun, export: Export, buyer: Buyer | None) -> dict[str, Any]:
         local = (run.fire_time or run.window_end).astimezone(ZoneInfo(export.timezone))

@@ -107,6 +107,7 @@ class ExportContext(msgspec.Struct, kw_only=True):
     row_count: int
     download_url: str | None = None  # a login-protected link to the file, when the hub serves it
     render: Callable[[str], str]
+    state_dir: Path | None = None  # a folder the transport may keep state in (e.g. trusted host keys)
 
 
 class TransportResult(msgspec.Struct, omit_defaults=True):
@@ -122,7 +123,8 @@ class Channel:
 
     name: ClassVar[str]  # stable identifier stored with each delivery, e.g. "http_post"
     title: ClassVar[str]  # shown to admins, e.g. "HTTP POST to any API"
-    Config: ClassVar[type[msgspec.Struct]]
+    #: A msgspec.Struct, or a tagged union of Structs for settings that differ by kind (e.g. SMS providers).
+    Config: ClassVar[Any]
     #: The mapping targets the channel accepts, or None for any (checked when a delivery is saved).
     allowed_targets: ClassVar[tuple[str, ...] | None] = None
 

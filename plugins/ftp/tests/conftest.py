@@ -1,0 +1,120 @@
+"""Real servers on loopback: pyftpdlib for FTP and FTPS, asyncssh for SFTP (password and key)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import ipaddress
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncssh
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
+from pyftpdlib.servers import ThreadedFTPServer
+
+USER, PASSWORD = "leads", "ftp-pa55"
+
+
+@dataclass
+class Served:
+    port: int
+    root: Path
+    ca_file: str = ""
+    fingerprint: str = ""
+    client_key: str = ""
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory) -> tuple[Path, Path]:  # type: ignore[no-untyped-def]
+    folder = tmp_path_factory.mktemp("tls")
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def _serve_ftp(handler_class: type[FTPHandler], root: Path) -> Iterator[int]:
+    authorizer = DummyAuthorizer()
+    authorizer.add_user(USER, PASSWORD, str(root), perm="elradfmw")
+    handler_class.authorizer = authorizer
+    server = ThreadedFTPServer(("127.0.0.1", 0), handler_class)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"timeout": 0.1}, daemon=True)
+    thread.start()
+    try:
+        yield server.socket.getsockname()[1]
+    finally:
+        server.close_all()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def ftp_server(tmp_path) -> Iterator[Served]:  # type: ignore[no-untyped-def]
+    root = tmp_path / "ftp"
+    (root / "incoming").mkdir(parents=True)
+    handler = type("Handler", (FTPHandler,), {})
+    for port in _serve_ftp(handler, root):
+        yield Served(port, root)
+
+
+@pytest.fixture
+def ftps_server(tmp_path, certificate) -> Iterator[Served]:  # type: ignore[no-untyped-def]
+    root = tmp_path / "ftps"
+    (root / "incoming").mkdir(parents=True)
+    handler = type("TlsHandler", (TLS_FTPHandler,), {"certfile": str(certificate[0]), "keyfile": str(certificate[1]),
+                                                    "tls_control_required": True, "tls_data_required": True})
+    for port in _serve_ftp(handler, root):
+        yield Served(port, root, ca_file=str(certificate[0]))
+
+
+class _SshServer(asyncssh.SSHServer):
+    def password_auth_supported(self) -> bool:
+        return True
+
+    def validate_password(self, username: str, password: str) -> bool:
+        return username == USER and password == PASSWORD
+
+
+@pytest.fixture
+def sftp_server(tmp_path) -> Iterator[Served]:  # type: ignore[no-untyped-def]
+    root = tmp_path / "sftp"
+    (root / "incoming").mkdir(parents=True)
+    host_key = asyncssh.generate_private_key("ssh-ed25519")
+    client_key = asyncssh.generate_private_key("ssh-ed25519")
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def start():  # type: ignore[no-untyped-def]
+        return await asyncssh.listen(
+            "127.0.0.1", 0, server_host_keys=[host_key], server_factory=_SshServer,
+            authorized_client_keys=asyncssh.import_authorized_keys(client_key.export_public_key().decode()),
+            sftp_factory=lambda channel: asyncssh.SFTPServer(channel, chroot=str(root).encode()))
+
+    server = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=10)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield Served(port, root, fingerprint=host_key.get_fingerprint("sha256"),
+                     client_key=client_key.export_private_key("openssh").decode())
+    finally:
+        server.close()
+        asyncio.run_coroutine_threadsafe(server.wait_closed(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=5)

@@ -28,5 +28,9 @@ run: install
 test: install
 	$(VENV)/bin/pytest -q
 
+# Performance, measured against baselines in the same run (minutes; not part of `make test`).
+bench: install
+	$(PY) bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var

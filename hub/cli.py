@@ -55,6 +55,8 @@ def main() -> None:
     HUB_SECRET_KEY, HUB_DATA_DIR (default ./var).
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One line per outgoing request would drown the log (and cost time on the delivery path).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @main.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,11 +20,55 @@ def make_engine(database_url: str, sqlite_synchronous: str = "NORMAL") -> Engine
             max_overflow=20,
         )
         event.listen(engine, "connect", lambda conn, _rec: _sqlite_pragmas(conn, sqlite_synchronous))
-        # pysqlite's own transaction handling defers BEGIN; take the write lock up front
-        # instead, so concurrent writers queue on busy_timeout rather than fail to upgrade.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        _serialize_writers(engine)
         return engine
     return create_engine(database_url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+
+
+def _serialize_writers(engine: Engine) -> None:
+    """One SQLite transaction at a time per process, handed over by a lock instead of busy-waiting.
+
+    SQLite allows one writer. Left to itself, a waiting thread sleeps and polls
+    (busy_timeout), and with a dozen threads most time went to those sleeps. So
+    every transaction starts with BEGIN IMMEDIATE (no failed read-to-write
+    upgrades) under a process-wide lock released right after COMMIT/ROLLBACK.
+    Other processes on the same file still queue on busy_timeout.
+    """
+    lock = threading.RLock()
+    holders: set[int] = set()  # ids of DBAPI connections whose transaction holds the lock
+
+    def key(connection) -> int:  # type: ignore[no-untyped-def]
+        # The dialect is handed the pool's proxy or the raw sqlite3 connection, depending on the caller.
+        return id(getattr(connection, "dbapi_connection", connection))
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def begin(conn) -> None:  # type: ignore[no-untyped-def]
+        lock.acquire()
+        holders.add(key(conn.connection))
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(conn.connection)
+            raise
+
+    def _release(dbapi_conn) -> None:  # type: ignore[no-untyped-def]
+        if key(dbapi_conn) in holders:
+            holders.discard(key(dbapi_conn))
+            lock.release()
+
+    def finish(step):  # type: ignore[no-untyped-def]
+        def run(dbapi_conn) -> None:  # type: ignore[no-untyped-def]
+            try:
+                step(dbapi_conn)
+            finally:
+                _release(dbapi_conn)
+
+        return run
+
+    event.listen(engine, "begin", begin)
+    dialect.do_commit = finish(commit)  # type: ignore[method-assign]
+    dialect.do_rollback = finish(rollback)  # type: ignore[method-assign]
 
 
 def _sqlite_pragmas(dbapi_conn, synchronous: str) -> None:  # type: ignore[no-untyped-def]

@@ -40,6 +40,7 @@ class Settings:
     secret_key: str
     max_body_bytes: int = 64 * 1024
     worker_threads: int = 8
+    request_threads: int = 8  # threads answering webhooks and pages
     sweep_interval: float = 2.0  # seconds between sweeps
     sweep_grace: float = 30.0  # a due row untouched this long is assumed lost by the broker
     lease_seconds: float = 300.0  # how long a worker owns a dispatch before others may retake it
@@ -92,6 +93,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         secret_key=_secret_key(data_dir, env),
         max_body_bytes=_int(env, "HUB_MAX_BODY_BYTES", 64 * 1024),
         worker_threads=_int(env, "HUB_WORKER_THREADS", 8),
+        request_threads=_int(env, "HUB_REQUEST_THREADS", 8),
         sweep_interval=_float(env, "HUB_SWEEP_INTERVAL", 2.0),
         sweep_grace=_float(env, "HUB_SWEEP_GRACE", 30.0),
         lease_seconds=_float(env, "HUB_LEASE_SECONDS", 300.0),

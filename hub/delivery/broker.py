@@ -41,8 +41,11 @@ class DispatchQueue:
     def __init__(self, broker: dramatiq.Broker, handler: Callable[[int], None], time_limit_ms: int,
                  queue_name: str) -> None:
         self.broker = broker
+        def deliver(dispatch_id: int) -> None:  # returns nothing: Dramatiq would warn about a discarded result
+            handler(dispatch_id)
+
         self.actor = dramatiq.actor(
-            handler,
+            deliver,
             broker=broker,
             actor_name=ACTOR,
             queue_name=queue_name,

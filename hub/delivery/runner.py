@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import msgspec
-from sqlalchemy import update
+from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from hub.delivery.context import build_delivery_context
@@ -81,16 +81,22 @@ class DeliveryRunner:
         """Try a dispatch once if it is due; returns its new status, or None if not ours to run."""
         with Session(self.hub.engine, expire_on_commit=False) as session:
             taken = claim(session, dispatch_id, self.hub.settings.lease_seconds)
-            session.commit()
             if taken is None:
+                session.rollback()
                 return None
-            dispatch = session.get(Dispatch, dispatch_id)
-            lead = session.get(Lead, dispatch.lead_id)
-            delivery = session.get(Delivery, dispatch.delivery_id)
-            source = session.get(Source, lead.source_id)
+            # Loaded in the claim's transaction: one lock, one commit.
+            lead, delivery, source_slug = session.execute(
+                select(Lead, Delivery, Source.slug)
+                .select_from(Dispatch)
+                .join(Lead, Lead.id == Dispatch.lead_id)
+                .join(Delivery, Delivery.id == Dispatch.delivery_id)
+                .join(Source, Source.id == Lead.source_id)
+                .where(Dispatch.id == dispatch_id)
+            ).one()
+            session.commit()
         started = utcnow()
         clock = time.perf_counter()
-        result, masker = self._attempt(taken, lead, delivery, source.slug)
+        result, masker = self._attempt(taken, lead, delivery, source_slug)
         duration_ms = (time.perf_counter() - clock) * 1000
         status, delay = self._record(taken, delivery, result, masker, started, duration_ms)
         if delay is not None:
@@ -146,7 +152,7 @@ class DeliveryRunner:
         status, delay = next_state(result, taken.round_attempt, delivery.max_attempts, self.hub.settings.retry_base_seconds)
         now = utcnow()
         message = masker.text(result.message)[:2000]
-        attempt = Attempt(
+        attempt = dict(
             dispatch_id=taken.dispatch_id,
             number=taken.attempt,
             started_at=started,
@@ -169,7 +175,7 @@ class DeliveryRunner:
             values["remote_id"] = result.remote_id
         table = Dispatch.__table__
         with Session(self.hub.engine) as session:
-            session.add(attempt)
+            session.execute(insert(Attempt.__table__).values(**attempt))  # Core: no ORM flush on the hot path
             # Only the holder of the lease moves the dispatch on; a try that outlived
             # its lease is still logged, but the newer holder decides the status.
             session.execute(

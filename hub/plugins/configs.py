@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import types
 import typing
@@ -112,7 +113,13 @@ SecretFn = Callable[[str, str], str]  # (dotted path, value) -> new value
 
 def map_secrets(cls: type[msgspec.Struct], data: Any, fn: SecretFn) -> Any:
     """Return a copy of raw settings ``data`` with every secret leaf replaced by ``fn(path, value)``."""
-    return _walk(mi.type_info(cls), data, fn, "")
+    return _walk(_type_info(cls), data, fn, "")
+
+
+@functools.lru_cache(maxsize=256)
+def _type_info(cls: Any) -> mi.Type:
+    """msgspec's type description, built once per Config (it costs milliseconds; deliveries need it per lead)."""
+    return mi.type_info(cls)
 
 
 def _is_secret(t: mi.Type) -> bool:

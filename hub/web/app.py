@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio.to_thread
 from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
@@ -31,6 +32,8 @@ def create_app(hub: Hub, service: DeliveryService | None = None, *, embedded: bo
     scheduler = Scheduler(hub, interval=hub.settings.sweep_interval * 2.5)
 
     def start() -> None:
+        # A few request threads keep the database lock moving; dozens only fight over the GIL.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = hub.settings.request_threads
         if embedded:
             service.start_worker()
             scheduler.start()

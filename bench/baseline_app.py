@@ -1,0 +1,54 @@
+"""The baseline: a bare Litestar app that durably stores each JSON lead in SQLite (WAL) and answers 202.
+
+With BASELINE_SINK set, it also posts each lead to that URL inline before answering (the end-to-end baseline).
+Run: uvicorn bench.baseline_app:app (the same server and settings as leadhub serve).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+
+import httpx
+import msgspec
+from litestar import Litestar, Response, post
+from litestar.params import RawBody
+
+DB = os.environ.get("BASELINE_DB", "/tmp/baseline.db")
+SINK = os.environ.get("BASELINE_SINK", "")
+_local = threading.local()
+_client = httpx.Client(limits=httpx.Limits(max_connections=100), timeout=30) if SINK else None
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _connect() -> sqlite3.Connection:
+    db = sqlite3.connect(DB, isolation_level=None, check_same_thread=False, timeout=30)
+    db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
+with _connect() as setup:  # once, before any thread: WAL and the table
+    setup.execute("PRAGMA journal_mode=WAL")
+    setup.execute("CREATE TABLE IF NOT EXISTS lead (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+
+
+def _db() -> sqlite3.Connection:
+    if not hasattr(_local, "db"):
+        _local.db = _connect()
+    return _local.db
+
+
+@post("/ingest", sync_to_thread=True, status_code=202)
+def ingest(body: RawBody) -> Response[bytes]:
+    lead = msgspec.json.decode(body)
+    if not isinstance(lead, dict):
+        return Response(b'{"error":"not an object"}', status_code=422)
+    cursor = _db().execute("INSERT INTO lead (body) VALUES (?)", (msgspec.json.encode(lead).decode(),))
+    if _client is not None:
+        _client.post(SINK, content=body, headers={"Content-Type": "application/json"})
+    return Response(b'{"lead_id":%d,"status":"accepted"}' % cursor.lastrowid, status_code=202)
+
+
+app = Litestar(route_handlers=[ingest])

@@ -1,0 +1,279 @@
+"""`make bench`: intake, end-to-end delivery and export, each beside a baseline measured in the same run.
+
+    .venv/bin/python bench/run.py [--n 20000] [--export-rows 100000,1000000] [--quick]
+
+Writes bench/results/<time>.json and prints a Markdown table. Every process is on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from hub.testing.process import HubProcess, free_port  # noqa: E402
+
+PY = sys.executable
+FIELDS = [{"name": "first_name", "type": "string", "required": True}, {"name": "last_name", "type": "string"},
+          {"name": "email", "type": "email", "required": True}, {"name": "phone", "type": "phone"},
+          {"name": "postcode", "type": "string"}, {"name": "consent", "type": "boolean"},
+          {"name": "notes", "type": "string"}, {"name": "seq", "type": "integer"}]
+
+
+def loadgen(url: str, n: int, rate: float | None = None, concurrency: int = 64) -> dict:
+    args = [PY, str(ROOT / "bench" / "loadgen.py"), url, "--n", str(n), "--concurrency", str(concurrency)]
+    if rate:
+        args += ["--rate", str(rate)]
+    result = json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
+    if result["statuses"] != {"202": n}:
+        raise RuntimeError(f"{url} did not accept every lead: {result['statuses']}")
+    return result
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+class Baseline:
+    """The bare Litestar app under uvicorn (optionally posting each lead to a sink inline)."""
+
+    def __init__(self, folder: Path, sink: str = "") -> None:
+        self.port = free_port()
+        folder.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "BASELINE_DB": str(folder / "baseline.db"), "BASELINE_SINK": sink}
+        self.proc = subprocess.Popen([PY, "-m", "uvicorn", "bench.baseline_app:app", "--port", str(self.port),
+                                      "--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env)
+        wait_http(f"http://127.0.0.1:{self.port}/")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/ingest"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen([PY, str(ROOT / "bench" / "sink.py"), str(self.port)])
+        wait_http(f"http://127.0.0.1:{self.port}/stats")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/leads"
+
+    def stats(self) -> dict:
+        return httpx.get(f"http://127.0.0.1:{self.port}/stats", timeout=30).json()
+
+    def wait_for(self, count: int, timeout: float = 600) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            stats = self.stats()
+            if stats["count"] >= count:
+                return stats
+            time.sleep(0.25)
+        raise RuntimeError(f"the sink got {self.stats()['count']} of {count} leads")
+
+    def reset(self) -> None:
+        httpx.post(f"http://127.0.0.1:{self.port}/reset")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def hub_with(folder: Path, deliveries: int, sink_url: str) -> HubProcess:
+    """A fresh Leadhub: one source, ``deliveries`` http_post deliveries to the sink, served in its own process."""
+    from hub.config.apply import apply_document
+    from hub.testing.hub import make_test_hub
+
+    hub = make_test_hub(folder, fast=False)
+    apply_document(hub, {
+        "sources": [{"slug": "bench", "api_key": "bench-key", "fields": FIELDS}],
+        "buyers": [{"slug": "buyer"}],
+        "deliveries": [{"slug": f"sink-{i}", "buyer": "buyer", "sources": ["bench"], "channel": "http_post",
+                        "config": {"url": sink_url}} for i in range(deliveries)],
+    })
+    hub.engine.dispose()
+    return HubProcess({"HUB_DATA_DIR": str(folder)}, folder / "serve.log").start(ready_timeout=60)
+
+
+def pct(values: list[float], p: float) -> float:
+    return values[min(len(values) - 1, int(len(values) * p))] if values else 0.0
+
+
+def intake(n: int, work: Path) -> dict:
+    base = Baseline(work / "b1")
+    try:
+        baseline = loadgen(base.url, n)
+    finally:
+        base.stop()
+    hub = hub_with(work / "h1", 0, "")
+    try:
+        url = f"{hub.url}/webhooks/bench?key=bench-key"
+        leadhub = loadgen(url, n)
+        half = loadgen(url, min(n // 2, 5000), rate=leadhub["rate"] / 2)
+    finally:
+        hub.stop()
+    return {"baseline": baseline, "leadhub": leadhub, "leadhub_half_rate": half,
+            "ratio": round(leadhub["rate"] / baseline["rate"], 3)}
+
+
+def end_to_end(n: int, work: Path, deliveries: int) -> dict:
+    sink = Sink()
+    try:
+        base = Baseline(work / f"b-e2e-{deliveries}", sink=sink.url)
+        try:
+            started = time.time()
+            baseline = loadgen(base.url, n)
+            stats = sink.wait_for(n)
+            baseline["delivered_rate"] = round(n / (stats["last"] - started), 1)
+        finally:
+            base.stop()
+        sink.reset()
+        hub = hub_with(work / f"h-e2e-{deliveries}", deliveries, sink.url)
+        try:
+            url = f"{hub.url}/webhooks/bench?key=bench-key"
+            started = time.time()
+            leadhub = loadgen(url, n)
+            stats = sink.wait_for(n * deliveries)
+            leadhub["delivered_rate"] = round(n * deliveries / (stats["last"] - started), 1)
+            sink.reset()
+            half = loadgen(url, min(n // 4, 3000), rate=leadhub["rate"] / 2)
+            latencies = sink.wait_for(half["count"] * deliveries)["latencies_ms"]
+            half.update(buyer_p50_ms=pct(latencies, 0.5), buyer_p99_ms=pct(latencies, 0.99))
+        finally:
+            hub.stop()
+    finally:
+        sink.stop()
+    return {"deliveries_per_lead": deliveries, "baseline": baseline, "leadhub": leadhub, "leadhub_half_rate": half,
+            "delivered_vs_intake": round(leadhub["delivered_rate"] / leadhub["rate"], 3)}
+
+
+EXPORT_SCRIPT = """
+import json, resource, sys, time
+from hub.export.runs import ExportRunner, run_now
+from hub.runtime import open_hub
+hub = open_hub()
+started = time.perf_counter()
+run = ExportRunner(hub).execute(run_now(hub, "bulk").id)
+print(json.dumps({"status": run.status, "rows": run.row_count, "bytes": run.byte_size, "message": run.message,
+                  "seconds": round(time.perf_counter() - started, 2),
+                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+"""
+
+
+def export(rows: int, work: Path) -> dict:
+    from hub.config.apply import apply_document
+    from hub.testing.hub import make_test_hub
+
+    folder = work / f"export-{rows}"
+    outbox = folder / "outbox"
+    outbox.mkdir(parents=True)
+    hub = make_test_hub(folder, fast=False)
+    apply_document(hub, {
+        "sources": [{"slug": "bench", "fields": FIELDS}], "buyers": [{"slug": "buyer"}],
+        "exports": [{"slug": "bulk", "buyer": "buyer", "sources": ["bench"], "schedule": "0 9 * * *",
+                     "transport": "directory", "config": {"path": str(outbox)}, "zip_password": "bench-pass",
+                     "mapping": [{"target": c, "source": c} for c in ("first_name", "last_name", "email", "phone",
+                                                                      "postcode", "consent", "notes", "seq")]}]})
+    db = sqlite3.connect(folder / "leadhub.db")
+    db.execute("UPDATE export SET created_at = '2000-01-01 00:00:00.000000'")
+    moment = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S.%f")
+    source_id = db.execute("SELECT id FROM source").fetchone()[0]
+    notes = "Interested in a quote for home insurance; call after five." * 2
+    db.executemany(
+        "INSERT INTO lead (source_id, received_at, status, fields) VALUES (?, ?, 'accepted', ?)",
+        ((source_id, moment, json.dumps({"first_name": "Bench", "last_name": f"Lead{i:07d}", "email": f"l{i}@x.com",
+                                        "phone": "+447911123456", "postcode": "SW1A 1AA", "consent": True,
+                                        "notes": notes, "seq": i})) for i in range(rows)))
+    db.commit()
+    db.close()
+    hub.engine.dispose()
+    env = {**os.environ, "HUB_DATA_DIR": str(folder)}
+    leadhub = json.loads(subprocess.run([PY, "-c", EXPORT_SCRIPT], env=env, check=True, capture_output=True,
+                                        text=True, cwd=ROOT).stdout.strip().splitlines()[-1])
+    query = ("SELECT json_extract(fields,'$.first_name'), json_extract(fields,'$.last_name'), "
+             "json_extract(fields,'$.email'), json_extract(fields,'$.phone'), json_extract(fields,'$.postcode'), "
+             "json_extract(fields,'$.consent'), json_extract(fields,'$.notes'), json_extract(fields,'$.seq') "
+             "FROM lead ORDER BY id")
+    started = time.perf_counter()
+    subprocess.run(f"sqlite3 -csv {folder / 'leadhub.db'} \"{query}\" | 7z a -tzip -pbench-pass -mem=AES256 "
+                   f"-sibaseline.csv {folder / 'baseline.zip'} > /dev/null", shell=True, check=True)
+    baseline_seconds = round(time.perf_counter() - started, 2)
+    return {"rows": rows, "leadhub": leadhub, "baseline_seconds": baseline_seconds,
+            "time_ratio": round(leadhub["seconds"] / baseline_seconds, 2)}
+
+
+def table(results: dict) -> str:
+    lines = ["| measure | Leadhub | baseline | ratio |", "|---|---|---|---|"]
+    i = results["intake"]
+    lines.append(f"| intake, leads/s ({i['leadhub']['count']} posts, 64 connections) | {i['leadhub']['rate']} | "
+                 f"{i['baseline']['rate']} | {i['ratio']} |")
+    lines.append(f"| intake p50 / p99 ms at half rate ({i['leadhub_half_rate']['rate']}/s) | "
+                 f"{i['leadhub_half_rate']['p50_ms']} / {i['leadhub_half_rate']['p99_ms']} | | |")
+    for e in results["end_to_end"]:
+        k = e["deliveries_per_lead"]
+        lines.append(f"| delivered/s, {k} deliver{'y' if k == 1 else 'ies'} per lead | {e['leadhub']['delivered_rate']} | "
+                     f"{e['baseline']['delivered_rate']} | {round(e['leadhub']['delivered_rate'] / e['baseline']['delivered_rate'], 3)} |")
+        lines.append(f"| delivered ÷ intake rate, {k} per lead | {e['delivered_vs_intake']} | | |")
+        h = e["leadhub_half_rate"]
+        lines.append(f"| webhook→buyer p50 / p99 ms at half rate, {k} per lead | {h['buyer_p50_ms']} / "
+                     f"{h['buyer_p99_ms']} | | |")
+    for x in results["export"]:
+        lines.append(f"| export {x['rows']:,} rows to AES ZIP: seconds, peak RSS MB | {x['leadhub']['seconds']} s, "
+                     f"{x['leadhub']['peak_rss_mb']} MB | {x['baseline_seconds']} s (sqlite3 -csv \\| 7z) | "
+                     f"{x['time_ratio']} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=20000)
+    parser.add_argument("--export-rows", default="100000,1000000")
+    parser.add_argument("--quick", action="store_true", help="2 000 leads and a 20 000-row export")
+    args = parser.parse_args()
+    n, rows = (2000, [20000]) if args.quick else (args.n, [int(r) for r in args.export_rows.split(",") if r])
+    work = Path(tempfile.mkdtemp(prefix="leadhub-bench-"))
+    try:
+        results = {
+            "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+            "command": " ".join(["make bench"] + sys.argv[1:]),
+            "intake": intake(n, work),
+            "end_to_end": [end_to_end(n, work, 1), end_to_end(n // 4, work, 5)],
+            "export": [export(r, work) for r in rows],
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    out = ROOT / "bench" / "results" / f"{results['when'].replace(':', '')}.json"
+    out.write_text(json.dumps(results, indent=2))
+    print(table(results))
+    print(f"\n{out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -69,14 +69,22 @@ def serve(host: str, port: int) -> None:
 
     from hub.web.app import create_app
 
+    from hub.accounts.admins import ensure_first_admin
+
     hub = _hub()
     app = create_app(hub)
+    first = ensure_first_admin(hub.engine)
     mode = "embedded broker, worker and sweeper in this process" if hub.settings.embedded_broker else (
         "external broker: run `leadhub worker` for delivery")
     click.echo(f"Leadhub {__version__} on http://{host}:{port} ({mode})")
     click.echo(f"  data: {hub.settings.data_dir}   database: {hub.engine.url.render_as_string(hide_password=True)}")
     click.echo("  webhooks: POST /webhooks/<source>   API: /api/v1 (token: `leadhub tokens create NAME`)"
                "   OpenAPI: /schema")
+    if first:
+        click.echo(f"  Sign in at http://{host}:{port}/admin as {first[0]} with password {first[1]}")
+        click.echo("  (shown this once; add your own admin with `leadhub users create --admin EMAIL`)")
+    else:
+        click.echo(f"  Sign in at http://{host}:{port}/admin (forgot it? `leadhub users create --admin EMAIL`)")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
@@ -318,6 +326,28 @@ def buyers_invite(buyer: str, email: str) -> None:
     token = invite_buyer(hub.engine, buyer, email)
     click.echo(f"Send this link to {email} (valid 7 days, works once):")
     click.echo(f"{hub.settings.base_url}/buyer/welcome/{token}")
+
+
+@main.group()
+def users() -> None:
+    """Admin accounts for the web pages."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--admin", is_flag=True, required=True, help="Create an admin (the only kind of user here).")
+@click.option("--password", help="The password; generated and printed when left out.")
+@friendly_errors
+def users_create(email: str, admin: bool, password: str | None) -> None:
+    """Create an admin who can sign in at /admin."""
+    from hub.accounts.admins import create_admin
+    from hub.accounts.passwords import new_password
+
+    chosen = password or new_password()
+    create_admin(_hub().engine, email, chosen)
+    click.echo(f"Admin {email} created." + ("" if password else " Password (shown once):"))
+    if not password:
+        click.echo(chosen)
 
 
 @main.group()

@@ -218,3 +218,14 @@ class BuyerAccount(SQLModel, table=True):
     invite_expires_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+
+
+class AdminUser(SQLModel, table=True):
+    """Someone who configures the hub in the browser."""
+
+    __tablename__ = "admin_user"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, max_length=320)
+    password_hash: str
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = None

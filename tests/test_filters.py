@@ -44,13 +44,64 @@ LEAD = {"postcode": "SW1A 1AA", "age": 41, "county": "Kent", "consent": True, "e
     ("age < 18 and (county == 'Kent' or consent == true)", False),
     ("not (age < 18 or county == 'Essex')", True),
     ("name == 'O\\'Brien'", False),
+    ("county contains 'EN'", True),
+    ("county startswith 'x' or county endswith 'NT'", True),
+    ("county in [\"essex\"]", False),
+    ("age in [40, 41]", True),
+    ("age not in [40, '041']", False),  # '041' is the number 41
+    ("county > 'essex'", True),  # textual, ignoring case: "kent" > "essex"
+    ("county < 'Essex'", False),
+    ("age <= 41 and age >= 41 and age != 40", True),
+    ("not consent == false", True),
+    ("consent == 'TRUE'", True),
+    ("note == ''", True),
+    ("note is not empty", False),
+    ("missing == ''", False),
+    ("missing contains ''", False),
+    ("missing startswith 'a' or missing endswith 'a' or missing < 'a' or missing matches '.*'", False),
+    ("missing in [null]", True),
+    ("missing != null", False),
+    ("age != null", True),
+    ("NOT county == 'Essex' AND age > 1", True),  # keywords ignore case
 ])
 def test_matches(text, expected):
     assert compile_filter(text).matches(LEAD) is expected
 
 
-def test_fields_referenced():
-    assert compile_filter("a == 1 and (b in [1] or not c is empty)").fields == {"a", "b", "c"}
+def test_fields_referenced_and_text():
+    compiled = compile_filter("a == 1 and (b in [1] or not c is empty) and utm.source-x matches 'x'")
+    assert compiled.fields == {"a", "b", "c", "utm.source-x"}
+    assert compiled.text.startswith("a == 1")
+    assert compile_filter("   ").fields == frozenset() and compile_filter("   ").matches({})
+
+
+def test_string_escapes_and_regular_expressions():
+    assert compile_filter(r"postcode matches '^SW\d'").matches(LEAD)  # \d reaches the regex untouched
+    assert not compile_filter(r"postcode matches '^SW\d'").matches({"postcode": "SWd"})
+    assert compile_filter(r'say == "a \"quoted\" word"').matches({"say": 'A "quoted" WORD'})
+    assert compile_filter(r"path == 'c:\\temp'").matches({"path": "c:\\temp"})
+    assert compile_filter(r"text contains '\n'").matches({"text": "two\nlines"})
+    assert compile_filter("code matches 'ab'").matches({"code": "xABy"})  # regexes ignore case too
+
+
+@pytest.mark.parametrize("value, expected", [(True, True), ("yes", True), ("On", True), (1, True), ("1", True),
+                                             (False, False), ("no", False), ("maybe", False), (None, False)])
+def test_booleans_compare_like_form_answers(value, expected):
+    assert compile_filter("consent == true").matches({"consent": value}) is expected
+
+
+def test_numbers_compare_as_numbers_whatever_their_type():
+    assert compile_filter("price > 9.5").matches({"price": "10.00"})
+    assert compile_filter("price == 10").matches({"price": 10.0})
+    assert compile_filter("price > 9.5").matches({"price": "ten"})  # not a number, so text: "ten" > "9.5"
+    assert not compile_filter("price > 9.5").matches({"price": "10e"})  # "10e" < "9.5" as text
+    assert compile_filter("age >= -1").matches({"age": "-1"})
+
+
+def test_matches_never_raises_on_odd_values():
+    odd = {"a": [1, {"b": 2}], "b": object(), "c": float("nan"), "d": b"bytes"}
+    for text in ("a > 1", "b contains 'x'", "c == 1", "d matches 'x'", "a in [1]", "c is empty"):
+        assert compile_filter(text).matches(odd) in (True, False)
 
 
 @pytest.mark.parametrize("text, column, words", [
@@ -69,6 +120,21 @@ def test_errors_say_where_and_what(text, column, words):
     with pytest.raises(FilterError) as caught:
         compile_filter(text)
     assert str(caught.value).startswith(f"at column {column}:") and words in str(caught.value)
+    assert caught.value.position == column - 1 and words in caught.value.message
+
+
+def test_error_message_names_the_operator():
+    with pytest.raises(FilterError) as caught:
+        compile_filter("postcode startswith and age > 1")
+    assert str(caught.value) == "at column 21: expected a value after 'startswith' (quote text: 'like this')"
+    assert isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize("text", ["x in []", "x not 'a'", "x is not", "x == 1 and", "x == [1]", "x matches 1",
+                                  "(x == 1))", "x == 12abc", "not", "x in [1,]", "'a' == x", "x == = 1"])
+def test_malformed_filters_are_refused(text):
+    with pytest.raises(FilterError):
+        compile_filter(text)
 
 
 def test_limits():
@@ -81,10 +147,23 @@ def test_limits():
 @settings(max_examples=500, deadline=None)
 @given(st.lists(st.sampled_from(list("abc ()[]'\"=!<>,.0123456789-_\\") + [
     " and ", " or ", " not ", " in ", " is ", " empty", " matches ", " contains ", " true", " null"]), max_size=30))
-def test_any_text_compiles_or_raises_filter_error(pieces):
-    text = "".join(pieces)
+def test_filter_like_text_compiles_or_raises_filter_error(pieces):
+    _compiles_or_refuses("".join(pieces), {"a": "1", "b": None, "c": [1]})
+
+
+lead_values = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8) | st.lists(st.integers())
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text(max_size=60), lead=st.dictionaries(st.sampled_from(list("abc")), lead_values))
+def test_any_text_compiles_or_raises_filter_error(text, lead):
+    _compiles_or_refuses(text, lead)
+
+
+def _compiles_or_refuses(text: str, lead: dict) -> None:
     try:
         compiled = compile_filter(text)
-    except FilterError:
+    except FilterError as exc:
+        assert 0 <= exc.position <= len(text)
         return
-    assert compiled.matches({"a": "1", "b": None, "c": [1]}) in (True, False)
+    assert compiled.matches(lead) in (True, False)

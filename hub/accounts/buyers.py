@@ -6,20 +6,15 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from hub.accounts.passwords import hash_password, password_matches
 from hub.models import Buyer, BuyerAccount, utcnow
 
 INVITE_TTL = timedelta(days=7)
-MIN_PASSWORD = 10
-_hasher = PasswordHasher()
-# Verifying against this when the email is unknown keeps the timing the same as a wrong password.
-_DUMMY_HASH = _hasher.hash("leadhub-no-such-account")
 
 
 def _token_hash(token: str) -> str:
@@ -50,15 +45,14 @@ def invite_buyer(engine: Engine, buyer_slug: str, email: str) -> str:
 
 def accept_invite(engine: Engine, token: str, password: str) -> BuyerAccount:
     """Set the password of the account the token was issued for; the token then stops working."""
-    if len(password) < MIN_PASSWORD:
-        raise ValueError(f"password: use at least {MIN_PASSWORD} characters")
+    password_hash = hash_password(password)
     with Session(engine, expire_on_commit=False) as session:
         account = session.execute(
             select(BuyerAccount).where(BuyerAccount.invite_token_hash == _token_hash(token))
         ).scalar_one_or_none()
         if account is None or account.invite_expires_at is None or account.invite_expires_at < utcnow():
             raise LookupError("this invitation link is invalid or has expired; ask for a new one")
-        account.password_hash = _hasher.hash(password)
+        account.password_hash = password_hash
         account.invite_token_hash = None
         account.invite_expires_at = None
         session.commit()
@@ -70,11 +64,7 @@ def authenticate_buyer(engine: Engine, email: str, password: str) -> BuyerAccoun
         account = session.execute(
             select(BuyerAccount).where(BuyerAccount.email == email.strip().lower())
         ).scalar_one_or_none()
-        try:
-            _hasher.verify(account.password_hash if account and account.password_hash else _DUMMY_HASH, password)
-        except (VerificationError, InvalidHashError):
-            return None
-        if account is None or not account.password_hash:
+        if not password_matches(account.password_hash if account else None, password):
             return None
         account.last_login_at = utcnow()
         session.commit()

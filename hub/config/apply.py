@@ -22,7 +22,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, select
 from sqlmodel import Session, SQLModel
 
-from hub.config.document import SECTIONS, BuyerDoc, DeliveryDoc, ExportDoc, SourceDoc
+from hub.config.document import SECTIONS, DeliveryDoc, ExportDoc, SourceDoc
 from hub.export.files import FORMATS
 from hub.export.schedule import schedule_errors
 from hub.ingestion.fields import validate_specs

@@ -109,6 +109,10 @@ class DeliveryRunner:
         )
         return status
 
+    def try_once(self, delivery: Delivery, lead: Lead, source_slug: str) -> tuple[DeliveryResult, Masker]:
+        """Run a delivery for a lead without a dispatch (the admin's "send test"); nothing is recorded."""
+        return self._attempt(Claim(0, 1, 1, None), lead, delivery, source_slug)
+
     def _attempt(self, taken: Claim, lead: Lead, delivery: Delivery, source: str) -> tuple[DeliveryResult, Masker]:
         """Everything that can go wrong here becomes a result, never an exception."""
         masker = Masker([])

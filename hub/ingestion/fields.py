@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -55,7 +55,7 @@ def _integer(value: Any, spec: FieldSpec) -> int:
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
         return int(value)
     text = _text(value, "a whole number")
-    if not re.fullmatch(r"[+-]?\d{1,18}", text):
+    if not re.fullmatch(r"[+-]?[0-9]{1,18}", text):
         raise FieldProblem("must be a whole number")
     return int(text)
 
@@ -67,8 +67,10 @@ def _decimal(value: Any, spec: FieldSpec) -> str:
         number = Decimal(_text(value, "a number"))
     except InvalidOperation:
         raise FieldProblem("must be a number") from None
-    if not number.is_finite() or abs(number.adjusted()) > 30:
+    if not number.is_finite():
         raise FieldProblem("must be a finite number")
+    if abs(number.adjusted()) > 30:  # 1e999999 is a valid Decimal but no lead's price or score
+        raise FieldProblem("must be a number of at most 30 digits either side of the point")
     return format(number, "f")
 
 
@@ -85,10 +87,18 @@ def _boolean(value: Any, spec: FieldSpec) -> bool:
 
 def _date(value: Any, spec: FieldSpec) -> str:
     text = _text(value, "a date")
+    # fromisoformat alone would also take "20260102" and week dates; only YYYY-MM-DD[Thh:mm...] is asked for.
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        parse = date.fromisoformat
+    elif re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.,+\-Z]+", text):
+        parse = datetime.fromisoformat
+    else:
+        raise FieldProblem("must be a date as YYYY-MM-DD")
     try:
-        return date.fromisoformat(text[:10]).isoformat() if len(text) >= 10 else date.fromisoformat(text).isoformat()
+        parsed = parse(text)
     except ValueError:
         raise FieldProblem("must be a date as YYYY-MM-DD") from None
+    return (parsed.date() if isinstance(parsed, datetime) else parsed).isoformat()
 
 
 def _email(value: Any, spec: FieldSpec) -> str:
@@ -135,53 +145,74 @@ def validate_lead(specs: list[FieldSpec], data: Mapping[str, Any]) -> tuple[dict
     """Clean a posted lead against its source's fields: (clean fields, {field: problem}).
 
     Every problem is reported, not only the first. Values may be JSON types or
-    the strings of a form; they are converted to their field's type. A blank
-    optional field is left out. Fields not in the spec are kept as sent.
-    Never raises, whatever the input.
+    the strings of a form; they are converted to their field's type, and text
+    is stripped. A blank optional field is left out of the clean fields (not
+    stored as ""). Fields not in the spec are kept as sent (top-level text
+    stripped), within the limits on their number, size and nesting. Never
+    raises, whatever the input.
     """
+    if not isinstance(data, Mapping):
+        return {}, {"_lead": "must be an object of named fields"}
     clean: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    known = {spec.name for spec in specs}
     for spec in specs:
         value = data.get(spec.name)
         if _blank(value):
             if spec.required:
                 errors[spec.name] = "is required"
             continue
-        try:
-            converted = _CONVERTERS[spec.type](value, spec)
-        except FieldProblem as exc:
-            errors[spec.name] = str(exc)
-            continue
-        if spec.max_length is not None and isinstance(converted, str) and len(converted) > spec.max_length:
-            errors[spec.name] = f"must be at most {spec.max_length} characters"
-            continue
-        clean[spec.name] = converted
+        problem, converted = _convert(spec, value)
+        if problem is not None:
+            errors[spec.name] = problem
+        else:
+            clean[spec.name] = converted
+    known = {spec.name for spec in specs}
     unknown = [name for name in data if name not in known]
-    if len(unknown) > MAX_UNKNOWN_FIELDS:
-        errors["_fields"] = f"too many fields not in the source's spec ({len(unknown)}; at most {MAX_UNKNOWN_FIELDS})"
-        return clean, errors
-    for name in unknown:
+    for count, name in enumerate(unknown, start=1):
+        if count > MAX_UNKNOWN_FIELDS:
+            # One error (on the first field over the limit) rather than one per extra field keeps the answer small.
+            errors[str(name)] = (f"is one field too many: {len(unknown)} fields are not in the source's spec "
+                                 f"and at most {MAX_UNKNOWN_FIELDS} are accepted")
+            break
         value = data[name]
-        if isinstance(value, str) and len(value) > MAX_UNKNOWN_TEXT:
-            errors[str(name)] = f"must be at most {MAX_UNKNOWN_TEXT} characters"
-        elif _too_deep(value):
-            errors[str(name)] = f"is nested more than {MAX_NESTING} levels deep"
+        problem = _unknown_problem(value)
+        if problem is not None:
+            errors[str(name)] = problem
         else:
             clean[str(name)] = value.strip() if isinstance(value, str) else value
     return clean, errors
 
 
-def _too_deep(value: Any) -> bool:
-    """Whether lists/objects nest deeper than MAX_NESTING (iterative: no recursion to exhaust)."""
+def _convert(spec: FieldSpec, value: Any) -> tuple[str | None, Any]:
+    """(problem, None) or (None, the value as the field's type)."""
+    try:
+        converted = _CONVERTERS[spec.type](value, spec)
+    except FieldProblem as exc:
+        return str(exc), None
+    except Exception:  # noqa: BLE001 - odd Unicode can trip a parser library; a bad lead is a 422, never a 500
+        return f"could not be read as {spec.type}", None
+    if spec.max_length is not None and isinstance(converted, str) and len(converted) > spec.max_length:
+        return f"must be at most {spec.max_length} characters", None
+    return None, converted
+
+
+def _unknown_problem(value: Any) -> str | None:
+    """What is wrong with a field not in the spec: text too long or nesting too deep, anywhere inside it.
+
+    Iterative, so a hostile payload cannot exhaust the recursion limit.
+    """
     stack = [(value, 0)]
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, (list, dict)):
+        if isinstance(node, str) and len(node) > MAX_UNKNOWN_TEXT:
+            return f"must be at most {MAX_UNKNOWN_TEXT} characters" if depth == 0 else \
+                f"must not hold text longer than {MAX_UNKNOWN_TEXT} characters"
+        if isinstance(node, (list, tuple, dict)):
             if depth >= MAX_NESTING:
-                return True
-            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
-    return False
+                return f"is nested more than {MAX_NESTING} levels deep"
+            children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 def validate_specs(raw: Any) -> tuple[list[FieldSpec], dict[str, str]]:
@@ -200,7 +231,11 @@ def validate_specs(raw: Any) -> tuple[list[FieldSpec], dict[str, str]]:
         if problems:
             errors.update({f"{where}.{key}": message for key, message in problems.items()})
             continue
-        spec = msgspec.convert(item, FieldSpec)
+        try:
+            spec = msgspec.convert(item, FieldSpec)
+        except msgspec.ValidationError as exc:  # anything the checks above did not foresee
+            errors[where] = str(exc)
+            continue
         if spec.name in seen:
             errors[f"{where}.name"] = f"'{spec.name}' is listed twice"
         seen.add(spec.name)
@@ -218,16 +253,15 @@ def _spec_problems(item: dict[str, Any]) -> dict[str, str]:
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
         problems["name"] = "is required: letters, digits, _ . - (starting with a letter or _)"
     kind = item.get("type", "string")
-    if kind not in FIELD_TYPES:
+    if not isinstance(kind, str) or kind not in FIELD_TYPES:
         problems["type"] = f"'{kind}' is not a field type; use one of: {', '.join(FIELD_TYPES)}"
-    for flag in ("required",):
-        if flag in item and not isinstance(item[flag], bool):
-            problems[flag] = "must be true or false"
+    if "required" in item and not isinstance(item["required"], bool):
+        problems["required"] = "must be true or false"
     max_length = item.get("max_length")
     if max_length is not None and (isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1):
         problems["max_length"] = "must be a whole number of at least 1"
     country = item.get("country")
-    if country is not None and country not in phonenumbers.SUPPORTED_REGIONS:
+    if country is not None and (not isinstance(country, str) or country not in phonenumbers.SUPPORTED_REGIONS):
         problems["country"] = f"'{country}' is not a two-letter country code such as GB or US"
     choices = item.get("choices", [])
     if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):

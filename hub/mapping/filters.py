@@ -1,4 +1,4 @@
-"""The delivery filter language: ``postcode startswith 'SW' and age >= 18`` (parsed, never eval'd).
+r"""The delivery filter language: ``postcode startswith 'SW' and age >= 18`` (parsed, never eval'd).
 
     filter     := or
     or         := and ("or" and)*
@@ -7,10 +7,13 @@
     comparison := FIELD ( OP value | ["not"] "in" list | "is" ["not"] "empty" | "matches" STRING )
     OP         := == = != < <= > >= contains startswith endswith
     value      := 'text' | "text" | number | true | false | null
+    list       := "[" value ("," value)* "]"
 
 Text comparisons ignore case. ``<``-style comparisons are numeric when both
 sides are numbers, else textual. A missing field is null: it equals null, is
-empty, and fails every other comparison.
+empty, and fails every other comparison. In quoted text ``\'`` ``\"`` ``\\``
+``\n`` ``\t`` are escapes and any other backslash is kept, so a regular
+expression is written as usual: ``postcode matches '^SW\d'``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ Predicate = Callable[[Mapping[str, Any]], bool]
 
 KEYWORDS = {"and", "or", "not", "in", "is", "empty", "matches", "contains", "startswith", "endswith",
             "true", "false", "null"}
+TRUE_WORDS = {"true", "1", "yes", "y", "on"}
+FALSE_WORDS = {"false", "0", "no", "n", "off"}
 TEXT_OPS = {"contains", "startswith", "endswith"}
 SYMBOL_OPS = {"==", "=", "!=", "<", "<=", ">", ">="}
 _TOKEN = re.compile(r"""
@@ -34,12 +39,14 @@ _TOKEN = re.compile(r"""
   | (?P<op><=|>=|==|!=|=|<|>)
   | (?P<punct>[()\[\],])
   | (?P<word>[A-Za-z_][A-Za-z0-9_.\-]*)
-""", re.VERBOSE)
+""", re.VERBOSE | re.DOTALL)
 MAX_LENGTH = 4000
 MAX_DEPTH = 50
 
 
 class FilterError(ValueError):
+    """A filter that cannot be parsed: what is wrong and where (0-based ``position``)."""
+
     def __init__(self, message: str, position: int) -> None:
         self.message = message
         self.position = position
@@ -48,17 +55,24 @@ class FilterError(ValueError):
 
 @dataclass(frozen=True)
 class Token:
+    """One lexical piece of a filter, with where it starts."""
+
     kind: str  # string, number, op, punct, word, end
     text: str
     value: Any
     position: int
 
 
+_ESCAPES = {"'": "'", '"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+
+
 def _unquote(text: str) -> str:
-    return re.sub(r"\\(.)", r"\1", text[1:-1])
+    # Unknown escapes keep their backslash (as Python's do) so regular expressions need no doubling.
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group()), text[1:-1], flags=re.DOTALL)
 
 
 def tokenize(text: str) -> list[Token]:
+    """Split a filter into tokens, ending with an ``end`` token; FilterError on a stray character."""
     tokens: list[Token] = []
     position = 0
     while position < len(text):
@@ -94,11 +108,19 @@ def _text(value: Any) -> str:
     return str(value).casefold()
 
 
+def _truth(value: Any) -> bool | None:
+    """A value read as a yes/no answer (as forms send them), or None when it is not one."""
+    if isinstance(value, bool):
+        return value
+    word = _text(value).strip()
+    return True if word in TRUE_WORDS else False if word in FALSE_WORDS else None
+
+
 def _equal(left: Any, right: Any) -> bool:
     if left is None or right is None:
         return left is None and right is None
     if isinstance(right, bool) or isinstance(left, bool):
-        return _text(left) in (_text(right), "1" if right is True else "0" if right is False else "")
+        return _truth(left) is not None and _truth(left) == _truth(right)
     left_n, right_n = _number(left), _number(right)
     if left_n is not None and right_n is not None:
         return left_n == right_n
@@ -214,13 +236,17 @@ class _Parser:
             return lambda lead: lead.get(name) is not None and pattern.search(str(lead.get(name))) is not None
         if word == "is":
             self._advance()
-            negate = self._word("not") and bool(self._advance())
+            negate = self._word("not")
+            if negate:
+                self._advance()
             if not self._word("empty"):
                 raise FilterError("expected 'empty' after 'is'", self.token.position)
             self._advance()
             return (lambda lead: not _is_empty(lead.get(name))) if negate else (lambda lead: _is_empty(lead.get(name)))
         if word in ("in", "not"):
-            negate = word == "not" and bool(self._advance())
+            negate = word == "not"
+            if negate:
+                self._advance()
             if not self._word("in"):
                 raise FilterError("expected 'in' after 'not'", self.token.position)
             self._advance()
@@ -262,6 +288,8 @@ class _Parser:
 
 @dataclass(frozen=True)
 class Filter:
+    """A compiled filter: its source ``text``, the ``fields`` it reads, and ``matches``."""
+
     text: str
     fields: frozenset[str]
     _predicate: Predicate | None

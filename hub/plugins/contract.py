@@ -148,6 +148,14 @@ class Channel:
             if t not in self.allowed_targets
         }
 
+    def preview_notes(self, settings: dict[str, Any], render: Callable[[str], str]) -> list[str]:
+        """Short notes shown under the admin's live preview, e.g. an SMS's segment count.
+
+        ``settings`` are the form's settings as typed so far (not yet validated);
+        ``render`` renders a template for the previewed lead. Default: none.
+        """
+        return []
+
     def deliver(self, ctx: DeliveryContext) -> DeliveryResult:
         """Deliver one mapped lead. Raise nothing for buyer errors: return an outcome."""
         raise NotImplementedError

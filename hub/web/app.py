@@ -6,12 +6,20 @@ import anyio.to_thread
 from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
+from litestar.response import Redirect
 
 from hub import __version__
 from hub.delivery.service import DeliveryService
 from hub.export.scheduler import Scheduler
 from hub.ingestion.intake import Intake
 from hub.runtime import Hub
+from hub.web.admin.auth import AdminAuth, LoginThrottle, NotSignedIn
+from hub.web.admin.common import to_login
+from hub.web.admin.deliveries import AdminDeliveries
+from hub.web.admin.exports import AdminExports
+from hub.web.admin.leads import AdminLeads
+from hub.web.admin.overview import AdminOverview
+from hub.web.admin.sources import AdminSources
 from hub.web.api import ApiV1
 from hub.web.buyer_portal import BuyerPortal
 from hub.web.errors import EXCEPTION_HANDLERS
@@ -22,6 +30,11 @@ from hub.web.webhooks import make_webhook_handler
 @get("/healthz", sync_to_thread=False, include_in_schema=False)
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@get("/", sync_to_thread=False, include_in_schema=False)
+def home() -> Redirect:
+    return Redirect("/admin")
 
 
 def create_app(hub: Hub, service: DeliveryService | None = None, *, embedded: bool | None = None) -> Litestar:
@@ -43,14 +56,16 @@ def create_app(hub: Hub, service: DeliveryService | None = None, *, embedded: bo
         service.stop()
 
     return Litestar(
-        route_handlers=[make_webhook_handler(hub.settings.max_body_bytes), ApiV1, BuyerPortal, healthz,
-                        static_router()],
-        state=State({"hub": hub, "service": service, "intake": Intake(hub, service.enqueue)}),
+        route_handlers=[make_webhook_handler(hub.settings.max_body_bytes), ApiV1, BuyerPortal, healthz, home,
+                        static_router(), AdminAuth, AdminOverview, AdminSources, AdminDeliveries, AdminLeads,
+                        AdminExports],
+        state=State({"hub": hub, "service": service, "intake": Intake(hub, service.enqueue),
+                     "login_throttle": LoginThrottle()}),
         on_startup=[start],
         on_shutdown=[stop],
         middleware=[session_config(hub.settings).middleware],
         csrf_config=csrf_config(hub.settings),
         template_config=template_config(),
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers={**EXCEPTION_HANDLERS, NotSignedIn: to_login},  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(title="Leadhub", version=__version__, path="/schema"),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, Union
 
 import httpx
@@ -66,6 +67,19 @@ class SmsChannel(Channel):
             except ValueError as exc:
                 problems["to"] = str(exc)
         return problems
+
+    def preview_notes(self, settings: dict[str, Any], render: Callable[[str], str]) -> list[str]:
+        """The live segment count of the body for the previewed lead, and its worst case."""
+        body = str(settings.get("body") or "")
+        try:
+            count = count_segments(render(body).strip())
+        except TemplateError as exc:
+            return [str(exc)]
+        budget = settings.get("merge_field_budget", 20)
+        worst = count_segments(worst_case(body, budget if isinstance(budget, int) else 20))
+        return [f"This lead: {count.characters} characters, {count.segments} {count.encoding} segment(s), "
+                f"{count.remaining} left in the last one.",
+                f"Worst case ({budget}-character merge fields): {worst.segments} {worst.encoding} segment(s)."]
 
     def deliver(self, ctx: DeliveryContext) -> DeliveryResult:
         config = ctx.config

@@ -1,0 +1,1 @@
+"""The admin pages: everything `leadhub apply` can configure, in the browser."""

@@ -122,6 +122,7 @@ def _field(schema: dict[str, Any], raw: dict[str, Any], path: str, name: str, va
     kind = _kind(node)
     if kind == "group":
         return FormField(name=name, path=path, label=label, kind="group", description=description, error=error,
+                         required=required and not nullable, value=value,
                          children=_fields(schema, node, path, name, value if isinstance(value, dict) else {}, errors))
     shown: Any = value if value is not None else node.get("default", raw.get("default"))
     if kind == "password":
@@ -160,7 +161,7 @@ def _read_object(schema: dict[str, Any], node: dict[str, Any], name: str, form: 
 
 
 def _read_value(schema: dict[str, Any], raw: dict[str, Any], name: str, form: dict[str, Any]) -> Any:
-    node, _ = _unwrap_optional(schema, raw)
+    node, nullable = _unwrap_optional(schema, raw)
     union = _union(schema, node)
     if union:
         tag_field, variants = union
@@ -205,6 +206,6 @@ def _read_value(schema: dict[str, Any], raw: dict[str, Any], name: str, form: di
             return json.loads(text)
         except ValueError:
             return text
-    if text == "" and "default" in node:
+    if text == "" and (nullable or "default" in node or "default" in raw):
         return None  # left empty: the default applies
     return text

@@ -62,5 +62,10 @@ def choices(hub: Hub) -> dict[str, list[str]]:
 
 def form_list(form: Any, name: str) -> list[str]:
     """All values of a repeated form field (checkboxes, rows)."""
-    values = form.getall(name) if hasattr(form, "getall") else form.get(name, [])
+    if hasattr(form, "getall"):
+        try:
+            return [str(v) for v in form.getall(name)]
+        except KeyError:
+            return []
+    values = form.get(name, [])
     return [values] if isinstance(values, str) else list(values)

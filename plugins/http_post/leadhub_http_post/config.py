@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -69,6 +70,7 @@ class Rule(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
             raise ValueError("json_equals needs json_path")
         if self.xpath_equals is not None and self.xpath is None:
             raise ValueError("xpath_equals needs xpath")
+        check_locators(self.json_path, self.body_regex, self.xpath)
 
 
 class Extract(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -77,6 +79,22 @@ class Extract(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     json_path: str | None = None
     regex: str | None = None
     xpath: str | None = None
+
+    def __post_init__(self) -> None:
+        check_locators(self.json_path, self.regex, self.xpath)
+
+
+def check_locators(json_path: str | None, regex: str | None, xpath: str | None) -> None:
+    """Refuse, when the delivery is saved, what would only fail when a buyer answers."""
+    if json_path is not None and not json_path.startswith("$"):
+        raise ValueError(f"a JSON path starts with $ (like $.id), not {json_path!r}")
+    if regex is not None:
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression {regex!r}: {exc}") from None
+    if xpath is not None and not xpath.strip():
+        raise ValueError("an XPath cannot be empty")
 
 
 class HttpPostConfig(msgspec.Struct, forbid_unknown_fields=True):

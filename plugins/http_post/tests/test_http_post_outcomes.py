@@ -117,3 +117,9 @@ def test_the_example_configuration_decodes():
         "accept": {"status": [200, 201], "body_contains": "success"}, "reject": {"body_contains": "duplicate"},
         "remote_id": {"json_path": "$.id"}})
     assert config.auth.username == "hub" and config.accept.status == [200, 201]
+
+
+def test_broken_locators_are_refused_when_saved():
+    for settings in ({"reject": {"json_path": ""}}, {"remote_id": {"regex": "("}}, {"accept": {"json_path": "id"}}):
+        with pytest.raises(ConfigErrors):
+            decode_config(HttpPostConfig, {"url": "http://x", **settings})

@@ -14,7 +14,7 @@ from hub.settings import load_settings
 COMMANDS = [[], ["serve"], ["worker"], ["apply"], ["dump"], ["plugins"], ["tokens"], ["tokens", "create"],
             ["tokens", "list"], ["tokens", "revoke"], ["replay"], ["db"], ["db", "upgrade"], ["scheduler"],
             ["exports"], ["exports", "list"], ["exports", "run"], ["exports", "rerun"], ["buyers"],
-            ["buyers", "invite"], ["users"], ["users", "create"]]
+            ["buyers", "invite"], ["users"], ["users", "create"], ["plugin"], ["plugin", "new"]]
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from litestar.testing import TestClient
 from hub.plugins.contract import DeliveryContext
 from hub.testing.hub import add_source, make_test_hub
 from hub.testing.recorder import RecorderPlugin, RecordingChannel
+from hub.testing.services import postgres_database
 from hub.web.app import create_app
 
 FIELDS = [
@@ -29,9 +30,25 @@ def recorder() -> Iterator[list[DeliveryContext]]:
     yield RecordingChannel.received
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--database", choices=["sqlite", "postgresql"], default="sqlite",
+                     help="run the hub fixtures on the embedded SQLite or on the local PostgreSQL")
+
+
 @pytest.fixture
-def hub(tmp_path, recorder):  # type: ignore[no-untyped-def]
-    hub = make_test_hub(tmp_path, plugins=[("recorder", RecorderPlugin())])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None for the embedded SQLite; a fresh PostgreSQL database with --database postgresql."""
+    if request.config.getoption("--database") == "postgresql":
+        with postgres_database() as url:
+            yield url
+    else:
+        yield None
+
+
+@pytest.fixture
+def hub(tmp_path, recorder, database_url):  # type: ignore[no-untyped-def]
+    env = {"HUB_DATABASE_URL": database_url} if database_url else None
+    hub = make_test_hub(tmp_path, plugins=[("recorder", RecorderPlugin())], env=env)
     add_source(hub, "form", FIELDS, api_key=SOURCE_KEY, dedupe_on=["email"], dedupe_window_hours=24)
     yield hub
     hub.engine.dispose()

@@ -102,7 +102,7 @@ def test_every_problem_is_listed_and_nothing_is_written(hub):
                                            "dedupe_on": ["email"]}],
         "buyers": [{"slug": "b", "contact_email": "nope"}],
         "deliveries": [
-            {"slug": "d1", "channel": "sms", "sources": ["s"]},
+            {"slug": "d1", "channel": "carrier-pigeon", "sources": ["s"]},
             {"slug": "d2", "channel": "http_post", "buyer": "ghost", "sources": ["nowhere"],
              "filter": "postcode startswith", "config": {"url": "ftp://x", "timeout_seconds": -1},
              "mapping": [{"target": "A"}, {"target": "B", "source": "x", "transforms": ["sparkle"]}]},
@@ -116,7 +116,7 @@ def test_every_problem_is_listed_and_nothing_is_written(hub):
         apply_document(hub, bad)
     text = "\n".join(caught.value.errors)
     for expected in ["sources[0] (Bad Slug): slug", "fields[0].type", "dedupe_on", "contact_email",
-                     "no such channel 'sms'", "no buyer 'ghost'", "no source 'nowhere'", "filter: at column",
+                     "no such channel 'carrier-pigeon'", "no buyer 'ghost'", "no source 'nowhere'", "filter: at column",
                      "config.url", "config.timeout_seconds", "mapping[0]", "no transform 'sparkle'",
                      "'d2' appears twice", "schedule", "timezone", "format", "config.path", "extras: unknown section"]:
         assert expected in text, f"{expected!r} not reported in:\n{text}"

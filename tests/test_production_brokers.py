@@ -1,4 +1,4 @@
-"""Redis and RabbitMQ for real: `leadhub serve` and `leadhub worker` as separate processes."""
+"""Production mode for real: PostgreSQL with Redis or RabbitMQ, `serve` and `worker` as separate processes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from hub.models import Dispatch
 from hub.testing.hub import add_delivery, add_source, make_test_hub, wait_until
 from hub.testing.process import HubProcess
-from hub.testing.services import require_service
+from hub.testing.services import postgres_database, require_service
 
 BROKERS = {
     "redis": "redis://127.0.0.1:6379/15",
@@ -40,11 +40,16 @@ def forget_queue(kind: str, url: str, queue: str) -> None:
 @pytest.mark.parametrize("kind", sorted(BROKERS))
 def test_serve_and_worker_deliver_through_a_real_broker_even_when_the_worker_starts_late(kind, tmp_path, http_peer):
     require_service(kind)
+    with postgres_database() as database:
+        run_scenario(kind, database, tmp_path, http_peer)
+
+
+def run_scenario(kind: str, database: str, tmp_path, http_peer) -> None:  # type: ignore[no-untyped-def]
     url = BROKERS[kind]
     queue = f"leadhub_test_{uuid.uuid4().hex[:8]}"
-    env = {"HUB_DATA_DIR": str(tmp_path), "HUB_BROKER_URL": url, "HUB_QUEUE_NAME": queue,
+    env = {"HUB_DATA_DIR": str(tmp_path), "HUB_BROKER_URL": url, "HUB_QUEUE_NAME": queue, "HUB_DATABASE_URL": database,
            "HUB_SWEEP_INTERVAL": "0.2", "HUB_SWEEP_GRACE": "5"}
-    hub = make_test_hub(tmp_path, env={"HUB_BROKER_URL": url})
+    hub = make_test_hub(tmp_path, env={"HUB_BROKER_URL": url, "HUB_DATABASE_URL": database})
     add_source(hub, "form", [{"name": "email", "type": "email", "required": True}], api_key="k")
     add_delivery(hub, "buyer", sources=["form"], channel="http_post", config={"url": f"{http_peer.url}/leads"})
     server = HubProcess(env, tmp_path / "serve.log").start()
@@ -68,3 +73,4 @@ def test_serve_and_worker_deliver_through_a_real_broker_even_when_the_worker_sta
         worker.stop()
         server.stop()
         forget_queue(kind, url, queue)
+        hub.engine.dispose()

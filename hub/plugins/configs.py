@@ -33,8 +33,7 @@ def _humanize(exc: msgspec.ValidationError, prefix: str) -> tuple[str, str]:
     path = prefix
     if match:
         text = text[: match.start()]
-        tail = match.group("path").lstrip(".")
-        tail = re.sub(r"\[(\d+)\]", r".\1", tail)
+        tail = re.sub(r"\[(\d+)\]", r".\1", match.group("path")).lstrip(".")
         path = ".".join(p for p in (prefix, tail) if p)
     message = text.replace("`", "")
     return path or "config", message[:1].lower() + message[1:]

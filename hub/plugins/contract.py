@@ -53,6 +53,18 @@ class DeliveryResult(msgspec.Struct, omit_defaults=True):
     response: Exchange | None = None
     details: dict[str, Any] = {}  # anything else worth showing with the lead (e.g. links)
 
+    @property
+    def is_accepted(self) -> bool:
+        return self.outcome == Outcome.ACCEPTED
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.outcome == Outcome.REJECTED
+
+    @property
+    def is_failed(self) -> bool:
+        return self.outcome == Outcome.FAILED
+
     @classmethod
     def accepted(cls, **kw: Any) -> DeliveryResult:
         return cls(outcome=Outcome.ACCEPTED, **kw)

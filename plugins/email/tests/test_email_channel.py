@@ -28,7 +28,7 @@ def plain(server, **extra):  # type: ignore[no-untyped-def]
 def test_a_personalised_utf8_message_arrives(smtp_server):
     result = deliver(plain(smtp_server, from_name="Léad Hub", cc=["boss@acme.example"], bcc=["audit@acme.example"],
                            reply_to="help@hub.example", html_body="<p>Call <b>{{ first_name }}</b></p>"))
-    assert result.accepted, result.message
+    assert result.is_accepted, result.message
     ((recipients, message),) = smtp_server.mailbox.messages
     assert sorted(recipients) == ["audit@acme.example", "boss@acme.example", "sales@acme.example"]
     assert message["Subject"] == "New lead: Zoë Ångström"
@@ -44,63 +44,63 @@ def test_a_personalised_utf8_message_arrives(smtp_server):
 
 def test_templated_recipients_and_missing_fields(smtp_server):
     result = deliver(plain(smtp_server, to=["{{ email }}", "{{ nothing }}"], body="Hi {{ nope }}!"))
-    assert result.accepted
+    assert result.is_accepted
     ((recipients, message),) = smtp_server.mailbox.messages
     assert recipients == ["zoe@example.com"] and message.get_content().strip() == "Hi !"
 
 
 def test_an_invalid_rendered_recipient_is_rejected(smtp_server):
     result = deliver(plain(smtp_server, to=["{{ phone }}"]))
-    assert result.rejected and "'+447911123456' is not valid" in result.message
+    assert result.is_rejected and "'+447911123456' is not valid" in result.message
     assert smtp_server.mailbox.messages == []
 
 
 def test_a_broken_template_is_rejected_not_a_crash(smtp_server):
     result = deliver(plain(smtp_server, subject="{{ first_name "))
-    assert result.rejected and "template" in result.message
+    assert result.is_rejected and "template" in result.message
 
 
 def test_temporary_refusal_retries_and_permanent_refusal_rejects(smtp_server):
     smtp_server.mailbox.refuse = {"busy@acme.example": "451 4.3.0 Try again later",
                                   "gone@acme.example": "550 5.1.1 Mailbox unavailable"}
     busy = deliver(plain(smtp_server, to=["busy@acme.example"]))
-    assert busy.failed and "451 4.3.0" in busy.message
+    assert busy.is_failed and "451 4.3.0" in busy.message
     gone = deliver(plain(smtp_server, to=["gone@acme.example"]))
-    assert gone.rejected and "550 5.1.1 Mailbox unavailable" in gone.message
+    assert gone.is_rejected and "550 5.1.1 Mailbox unavailable" in gone.message
     assert "550 5.1.1" in gone.response.body
     partly = deliver(plain(smtp_server, to=["sales@acme.example", "gone@acme.example"]))
-    assert partly.accepted and partly.details["refused"] == {"gone@acme.example": "550 5.1.1 Mailbox unavailable"}
+    assert partly.is_accepted and partly.details["refused"] == {"gone@acme.example": "550 5.1.1 Mailbox unavailable"}
 
 
 def test_connection_refused_is_transient():
     result = deliver({"smtp_host": "127.0.0.1", "smtp_port": 9, "to": ["a@b.example"], "body": "x"})
-    assert result.failed and "127.0.0.1:9" in result.message
+    assert result.is_failed and "127.0.0.1:9" in result.message
 
 
 def test_starttls_with_auth(starttls_server):
     settings = {"smtp_host": "127.0.0.1", "smtp_port": starttls_server.port, "smtp_security": "starttls",
                 "smtp_username": "hub", "smtp_password": "s3cret-pass", "smtp_ca_file": starttls_server.ca_file,
                 "to": ["sales@acme.example"], "body": "Hello {{ first_name }}"}
-    assert deliver(settings).accepted
+    assert deliver(settings).is_accepted
     assert len(starttls_server.mailbox.messages) == 1
     wrong = deliver({**settings, "smtp_password": "nope"})
-    assert wrong.rejected and "username or password" in wrong.message and "nope" not in wrong.message
+    assert wrong.is_rejected and "username or password" in wrong.message and "nope" not in wrong.message
     untrusted = deliver({**settings, "smtp_ca_file": ""})
-    assert untrusted.failed and "TLS" in untrusted.message
+    assert untrusted.is_failed and "TLS" in untrusted.message
 
 
 def test_implicit_tls(smtps_server):
     result = deliver({"smtp_host": "127.0.0.1", "smtp_port": smtps_server.port, "smtp_security": "tls",
                       "smtp_username": "hub", "smtp_password": "s3cret-pass", "smtp_ca_file": smtps_server.ca_file,
                       "to": ["sales@acme.example"], "body": "x"})
-    assert result.accepted, result.message
+    assert result.is_accepted, result.message
 
 
 def test_the_hub_wide_smtp_url_is_the_default(smtp_server, monkeypatch):
     monkeypatch.setenv("HUB_SMTP_URL", f"smtp://127.0.0.1:{smtp_server.port}?security=none&from=hub%40x.example"
                                        "&from_name=Hub")
     config = {"to": ["sales@acme.example"], "body": "x"}
-    assert deliver(config).accepted
+    assert deliver(config).is_accepted
     assert smtp_server.mailbox.messages[0][1]["From"].addresses[0].addr_spec == "leads@hub.example"  # override wins
     cfg = decode_config(EmailConfig, config)
     assert resolve_settings(cfg).from_address == "hub@x.example"

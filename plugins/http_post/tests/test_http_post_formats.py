@@ -9,8 +9,8 @@ from hub.testing.http_peer import Answer
 
 
 def test_json_is_posted_with_a_stable_idempotency_key(deliver, http_peer):
-    assert deliver(dispatch_id=42).accepted
-    assert deliver(dispatch_id=42, attempt=2).accepted
+    assert deliver(dispatch_id=42).is_accepted
+    assert deliver(dispatch_id=42, attempt=2).is_accepted
     first, retry = http_peer.wait_for(2)
     assert first.method == "POST" and first.path == "/leads"
     assert first.json() == {"FirstName": "Zoë", "Email": "zoe@example.com", "Age": 41, "Consent": True}
@@ -65,7 +65,7 @@ def test_two_step_token_is_fetched_once_and_cached(deliver, http_peer):
     http_peer.route("POST", "/token", Answer(json={"access_token": "T1", "expires_in": 3600}))
     auth = {"type": "token", "token_url": f"{http_peer.url}/token", "client_id": "hub", "client_secret": "s3",
             "params": {"grant_type": "client_credentials"}}
-    assert deliver({"auth": auth}).accepted and deliver({"auth": auth}).accepted
+    assert deliver({"auth": auth}).is_accepted and deliver({"auth": auth}).is_accepted
     http_peer.wait_for(3)
     (token_call,) = http_peer.to("/token")
     assert token_call.form() == {"grant_type": "client_credentials", "client_id": "hub", "client_secret": "s3"}
@@ -88,15 +88,15 @@ def test_a_401_drops_the_cached_token_and_retries_once(deliver, http_peer):
     http_peer.route("POST", "/token", lambda request: Answer(json={"access_token": next(tokens)}))
     http_peer.queue(Answer(status=401))
     result = deliver({"auth": {"type": "token", "token_url": f"{http_peer.url}/token"}})
-    assert result.accepted
+    assert result.is_accepted
     assert [r.headers["authorization"] for r in http_peer.to("/leads")] == ["Bearer OLD", "Bearer NEW"]
 
 
 def test_failing_token_calls(deliver, http_peer):
     http_peer.route("POST", "/token", Answer(status=403, body="bad client"))
     refused = deliver({"auth": {"type": "token", "token_url": f"{http_peer.url}/token"}})
-    assert refused.rejected and "client id and secret" in refused.message
+    assert refused.is_rejected and "client id and secret" in refused.message
     http_peer.route("POST", "/token", Answer(status=503))
     down = deliver({"auth": {"type": "token", "token_url": f"{http_peer.url}/token", "client_id": "other"}})
-    assert down.failed
+    assert down.is_failed
     assert http_peer.to("/leads") == []

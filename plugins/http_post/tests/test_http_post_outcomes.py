@@ -13,7 +13,7 @@ from leadhub_http_post.config import HttpPostConfig
 def test_any_2xx_is_accepted_by_default_and_the_remote_id_is_read(deliver, http_peer):
     http_peer.respond(status=201, json={"data": {"leads": [{"id": 991}]}})
     result = deliver({"remote_id": {"json_path": "$.data.leads[0].id"}})
-    assert result.accepted and result.remote_id == "991"
+    assert result.is_accepted and result.remote_id == "991"
     assert result.response.status == 201 and "991" in result.response.body
     assert result.request.summary.startswith("POST http://127.0.0.1")
 
@@ -22,9 +22,9 @@ def test_accept_rule_on_status_and_body(deliver, http_peer):
     rules = {"accept": {"status": [200, 201], "body_contains": "success"}}
     http_peer.queue(Answer(status=200, body="Result: SUCCESS"), Answer(status=200, body="queued"),
                     Answer(status=202, body="success"))
-    assert deliver(rules).accepted
+    assert deliver(rules).is_accepted
     declined = deliver(rules)
-    assert declined.rejected and "does not contain 'success'" in declined.message
+    assert declined.is_rejected and "does not contain 'success'" in declined.message
     assert "status 202 is not one of [200, 201]" in deliver(rules).message
 
 
@@ -32,13 +32,13 @@ def test_reject_rule_wins_and_the_reason_is_extracted(deliver, http_peer):
     http_peer.respond(status=200, json={"status": "duplicate", "reason": "seen on 2026-11-01"})
     result = deliver({"reject": {"json_path": "$.status", "json_equals": "duplicate"},
                       "reject_reason": {"json_path": "$.reason"}})
-    assert result.rejected and "seen on 2026-11-01" in result.message
+    assert result.is_rejected and "seen on 2026-11-01" in result.message
 
 
 def test_regex_rules_and_extraction(deliver, http_peer):
     http_peer.respond(status=200, body="OK lead=AB-17 price=3.50")
     result = deliver({"accept": {"body_regex": r"^OK\b"}, "remote_id": {"regex": r"lead=([\w-]+)"}})
-    assert result.accepted and result.remote_id == "AB-17"
+    assert result.is_accepted and result.remote_id == "AB-17"
 
 
 def test_xpath_rules_and_extraction(deliver, http_peer):
@@ -47,28 +47,28 @@ def test_xpath_rules_and_extraction(deliver, http_peer):
     config = {"accept": {"xpath": "/response/status", "xpath_equals": "accepted"},
               "remote_id": {"xpath": "//id"}, "reject_reason": {"xpath": "/response/error"}}
     accepted = deliver(config)
-    assert accepted.accepted and accepted.remote_id == "55"
+    assert accepted.is_accepted and accepted.remote_id == "55"
     declined = deliver(config)
-    assert declined.rejected and "Bad postcode" in declined.message
+    assert declined.is_rejected and "Bad postcode" in declined.message
 
 
 @pytest.mark.parametrize("status", [400, 403, 404, 422])
 def test_other_4xx_are_rejected(deliver, http_peer, status):
     http_peer.respond(status=status, body="invalid email")
     result = deliver()
-    assert result.rejected and str(status) in result.message and "invalid email" in result.message
+    assert result.is_rejected and str(status) in result.message and "invalid email" in result.message
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 408])
 def test_5xx_and_request_timeout_are_retried(deliver, http_peer, status):
     http_peer.respond(status=status)
-    assert deliver().failed
+    assert deliver().is_failed
 
 
 def test_429_honours_retry_after(deliver, http_peer):
     http_peer.queue(Answer(status=429, headers={"Retry-After": "120"}))
     result = deliver()
-    assert result.failed and result.retry_after == 120
+    assert result.is_failed and result.retry_after == 120
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert retry_after_seconds("soon") is None
 
@@ -76,20 +76,20 @@ def test_429_honours_retry_after(deliver, http_peer):
 def test_a_slow_buyer_times_out_as_a_transient_failure(deliver, http_peer):
     http_peer.queue(Hang(5))
     result = deliver({"timeout_seconds": 0.3})
-    assert result.failed and "no answer within 0.3s" in result.message
+    assert result.is_failed and "no answer within 0.3s" in result.message
 
 
 def test_a_reset_connection_and_a_closed_port_are_transient(deliver, http_peer):
     http_peer.queue(RESET)
-    assert deliver().failed
+    assert deliver().is_failed
     refused = deliver({"url": "http://127.0.0.1:9/leads"})
-    assert refused.failed and "connection failed" in refused.message
+    assert refused.is_failed and "connection failed" in refused.message
 
 
 def test_a_redirect_is_not_followed(deliver, http_peer):
     http_peer.respond(status=301, headers={"Location": "https://elsewhere.example/"})
     result = deliver()
-    assert result.rejected and "elsewhere.example" in result.message
+    assert result.is_rejected and "elsewhere.example" in result.message
 
 
 def test_check_reaches_the_buyer_without_a_lead(channel, http, http_peer):

@@ -8,10 +8,6 @@ import msgspec
 
 from hub.plugins.contract import Secret
 
-#: One salesperson's address; SalesByte looks the salesperson up by it (404 when nobody has it).
-Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+$", examples=["ann@acme.example"])]
-
-
 class SalesByteConfig(msgspec.Struct, forbid_unknown_fields=True):
     """Create a quote in SalesByte for each lead."""
 
@@ -31,8 +27,10 @@ class SalesByteConfig(msgspec.Struct, forbid_unknown_fields=True):
     workflows_enabled: bool
     allow_customer_document_upload: bool
     trigger_created_messages_to_customer: bool
+    # No address pattern here: msgspec 0.22.0 can crash (segfault) when a constrained str is both a
+    # member of a union and the item of its list member; SalesByte's 404 names an unknown address.
     salesperson_email: Annotated[
-        Email | list[Email] | None,
+        str | list[str] | None,
         msgspec.Meta(title="Salesperson email", description=(
             "One address, a list of addresses, or none: SalesByte then picks a salesperson at random. "
             "A mapped salesperson_email overrides it per lead")),

@@ -11,12 +11,15 @@ a typo in the body builder cannot pass unnoticed.
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import threading
+import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,6 +31,7 @@ from hub.testing.context import make_delivery_context
 from leadhub_salesbyte.channel import SalesByteChannel
 from leadhub_salesbyte.config import SalesByteConfig
 
+EXAMPLE = Path(__file__).resolve().parents[4] / "shared" / "examples" / "hub.toml"
 PATH = "/integrations/create_brandawareness"
 UUID = "5b1f6c2e-integration-config"
 PROFILE = 12
@@ -177,10 +181,10 @@ def _handler(salesbyte: SalesByteServer) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def _serve(self) -> None:
-            if "content-length" not in self.headers:
+            if self.command == "POST" and "content-length" not in self.headers:
                 self._send(411, {"message": "Length Required."})
                 return
-            body = self.rfile.read(int(self.headers["content-length"]))
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
             path = self.path.split("?", 1)[0]
             headers = {k.lower(): v for k, v in self.headers.items()}
             answer = salesbyte.answer(Request(self.command, path, headers, body))
@@ -237,6 +241,16 @@ def deliver(settings: dict[str, Any], http: httpx.Client) -> Callable[..., Deliv
         return SalesByteChannel().deliver(make_delivery_context(config, payload, http=http))
 
     return deliver
+
+
+@pytest.fixture
+def example() -> dict[str, Any]:
+    """The shared example hub.toml, parsed (it lives beside the repository, not in it)."""
+    if not EXAMPLE.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{EXAMPLE} is missing")
+        pytest.skip(f"{EXAMPLE} not found")
+    return tomllib.loads(EXAMPLE.read_text())
 
 
 @pytest.fixture

@@ -15,15 +15,15 @@ def gateway(http_peer, **extra):  # type: ignore[no-untyped-def]
 
 def test_lead_phone_is_normalised_and_invalid_numbers_are_rejected_not_raised(deliver, http_peer):
     result = deliver(gateway(http_peer, to=[], to_lead_phone=True, default_country="GB"))
-    assert result.accepted and http_peer.requests[0].form()["to"] == "+447911123456"
+    assert result.is_accepted and http_peer.requests[0].form()["to"] == "+447911123456"
     nobody = deliver(gateway(http_peer, to=[], to_lead_phone=True), {"phone": "call me"})
-    assert nobody.rejected and "'call me' is not a phone number" in nobody.message
+    assert nobody.is_rejected and "'call me' is not a phone number" in nobody.message
 
 
 def test_several_recipients_report_each_and_the_worst_outcome(deliver, http_peer):
     http_peer.queue(Answer(status=200), Answer(status=503))
     result = deliver(gateway(http_peer, to=["+447700900123", "+447700900124", "not-a-number"]))
-    assert result.failed
+    assert result.is_failed
     assert [r["outcome"] for r in result.details["recipients"].values()] == ["accepted", "failed"]
     assert "not-a-number" in result.details["invalid"]
 
@@ -31,11 +31,11 @@ def test_several_recipients_report_each_and_the_worst_outcome(deliver, http_peer
 def test_a_long_message_is_truncated_or_refused_at_send_time(deliver, http_peer):
     long = "word " * 60
     cut = deliver(gateway(http_peer, body="{{ note }}"), {"note": long})
-    assert cut.accepted and cut.details["segments"] == 1 and http_peer.requests[0].form()["text"].endswith("...")
+    assert cut.is_accepted and cut.details["segments"] == 1 and http_peer.requests[0].form()["text"].endswith("...")
     refused = deliver(gateway(http_peer, body="{{ note }}", overflow="reject"), {"note": long})
-    assert refused.rejected and "2 GSM-7 segments" in refused.message
+    assert refused.is_rejected and "2 GSM-7 segments" in refused.message
     two = deliver(gateway(http_peer, body="{{ note }}", max_segments=2), {"note": long})
-    assert two.accepted and two.details["segments"] == 2
+    assert two.is_accepted and two.details["segments"] == 2
 
 
 def test_save_time_check_uses_the_templates_worst_case():

@@ -31,7 +31,7 @@ def fake_twilio(request: RecordedRequest) -> Answer:
 def test_twilio_sends_the_documented_request(deliver, http_peer):
     http_peer.route("POST", TWILIO_PATH, fake_twilio)
     result = deliver(twilio(http_peer))
-    assert result.accepted and result.remote_id == "SM" + "f" * 32
+    assert result.is_accepted and result.remote_id == "SM" + "f" * 32
     (request,) = http_peer.requests
     assert request.form() == {"To": "+447700900123", "From": "+447700900000", "Body": "New lead Ann"}
     assert result.details["encoding"] == "GSM-7" and result.details["segments"] == 1
@@ -40,17 +40,17 @@ def test_twilio_sends_the_documented_request(deliver, http_peer):
 def test_twilio_refusals_and_transient_failures(deliver, http_peer):
     http_peer.route("POST", TWILIO_PATH, fake_twilio)
     bad_auth = deliver(twilio(http_peer, auth_token="wrong"))
-    assert bad_auth.rejected and "20003" in bad_auth.message
+    assert bad_auth.is_rejected and "20003" in bad_auth.message
     bad_number = deliver(twilio(http_peer, to=["+447700900999"]))
-    assert bad_number.rejected and "21211" in bad_number.message
+    assert bad_number.is_rejected and "21211" in bad_number.message
     http_peer.route("POST", TWILIO_PATH, Answer(status=429, headers={"Retry-After": "30"}, json={"code": 20429}))
     busy = deliver(twilio(http_peer))
-    assert busy.failed and busy.retry_after == 30
+    assert busy.is_failed and busy.retry_after == 30
     http_peer.route("POST", TWILIO_PATH, Answer(status=503, body="down"))
-    assert deliver(twilio(http_peer)).failed
+    assert deliver(twilio(http_peer)).is_failed
     http_peer.route("POST", TWILIO_PATH, Hang(5))
     slow = deliver(twilio(http_peer, timeout_seconds=0.3))
-    assert slow.failed and "did not answer" in slow.message
+    assert slow.is_failed and "did not answer" in slow.message
 
 
 def vonage(http_peer, **extra):  # type: ignore[no-untyped-def]
@@ -73,7 +73,7 @@ def fake_vonage(request: RecordedRequest) -> Answer:
 def test_vonage_sends_digits_and_marks_unicode(deliver, http_peer):
     http_peer.route("POST", "/sms/json", fake_vonage)
     assert deliver(vonage(http_peer), {"text_body": "Hello"}).remote_id == "0A0000001"
-    assert deliver(vonage(http_peer), {"text_body": "Привет"}).accepted
+    assert deliver(vonage(http_peer), {"text_body": "Привет"}).is_accepted
     plain, unicode = http_peer.requests
     assert plain.form()["to"] == "447700900123" and "type" not in plain.form() and plain.form()["from"] == "Leadhub"
     assert unicode.form()["type"] == "unicode" and unicode.form()["text"] == "Привет"
@@ -82,9 +82,9 @@ def test_vonage_sends_digits_and_marks_unicode(deliver, http_peer):
 def test_vonage_status_codes(deliver, http_peer):
     http_peer.route("POST", "/sms/json", fake_vonage)
     creds = deliver(vonage(http_peer, api_secret="nope"), {"text_body": "x"})
-    assert creds.rejected and "Bad Credentials" in creds.message
+    assert creds.is_rejected and "Bad Credentials" in creds.message
     throttled = deliver(vonage(http_peer, to=["+447700900111"]), {"text_body": "x"})
-    assert throttled.failed and "Throttled" in throttled.message
+    assert throttled.is_failed and "Throttled" in throttled.message
 
 
 def test_http_gateway_templated_parameters_as_json(deliver, http_peer):
@@ -93,7 +93,7 @@ def test_http_gateway_templated_parameters_as_json(deliver, http_peer):
                       "params": {"msisdn": "{{ to_digits }}", "message": "{{ text }}", "ref": "{{ first_name }}"},
                       "headers": {"X-Api-Key": "gw-key"}, "success_contains": "ok",
                       "message_id_json_path": "data.id", "to": ["+447700900123"], "body": "Lead {{ first_name }}"})
-    assert result.accepted and result.remote_id == "g-1"
+    assert result.is_accepted and result.remote_id == "g-1"
     (request,) = http_peer.requests
     assert request.json() == {"msisdn": "447700900123", "message": "Lead Ann", "ref": "Ann"}
     assert request.headers["x-api-key"] == "gw-key"
@@ -103,9 +103,9 @@ def test_http_gateway_success_text_and_errors(deliver, http_peer):
     settings = {"provider": "http", "url": f"{http_peer.url}/send", "success_contains": "ACCEPTED",
                 "to": ["+447700900123"], "body": "x"}
     http_peer.queue(Answer(body="ERR 17 no credit"), Answer(status=500), Answer(status=403, body="forbidden"))
-    assert deliver(settings).rejected
-    assert deliver(settings).failed
-    assert deliver(settings).rejected
+    assert deliver(settings).is_rejected
+    assert deliver(settings).is_failed
+    assert deliver(settings).is_rejected
     assert http_peer.wait_for(3)[0].form() == {"to": "+447700900123", "text": "x"}
 
 

@@ -25,6 +25,13 @@ def sign_in(client: TestClient, email: str, password: str, next_path: str = "/bu
 
 
 @pytest.fixture
+def client(hub):  # type: ignore[no-untyped-def]
+    """No embedded scheduler here: the tests run the exports themselves and must not race it."""
+    with TestClient(create_app(hub, embedded=False)) as client:
+        yield client
+
+
+@pytest.fixture
 def files(hub, tmp_path):  # type: ignore[no-untyped-def]
     """One finished export file for buyer acme and one for buyer globex."""
     outbox = tmp_path / "outbox"

@@ -71,3 +71,29 @@ def test_the_example_export_configuration_decodes():
     config = decode_config(EmailExportConfig, {"to": ["leads@acme.example"], "subject": "Your weekly leads",
                                                "body": "Your file is ready.", "attach": "link"})
     assert config.attach == "link"
+
+
+def test_a_password_zip_attachment_opens_in_7z(smtp_server, tmp_path):
+    import shutil
+    import subprocess
+
+    from hub.export.files import write_rows, zip_with_password
+
+    if shutil.which("7z") is None:
+        import pytest
+
+        pytest.skip("7z not installed (Debian p7zip-full)")
+    csv_file = tmp_path / "acme-2026-11-22.csv"
+    write_rows(csv_file, "csv", ["Email"], iter([["ann@example.com"]]))
+    zipped = tmp_path / "made.zip"
+    zip_with_password(csv_file, zipped, "s3cret zip", csv_file.name)
+    ctx = context(smtp(smtp_server), tmp_path)
+    ctx.path.write_bytes(zipped.read_bytes())  # the export file the transport sends
+    assert EmailTransport().send(ctx).outcome == "accepted"
+    ((_, message),) = smtp_server.mailbox.messages
+    (attachment,) = list(message.iter_attachments())
+    received = tmp_path / "received.zip"
+    received.write_bytes(attachment.get_content())
+    out = tmp_path / "opened"
+    subprocess.run(["7z", "x", "-ps3cret zip", f"-o{out}", str(received)], check=True, capture_output=True)
+    assert (out / "acme-2026-11-22.csv").read_bytes() == b"Email\r\nann@example.com\r\n"

@@ -55,6 +55,7 @@ def _serve_ftp(handler_class: type[FTPHandler], root: Path) -> Iterator[int]:
     authorizer = DummyAuthorizer()
     authorizer.add_user(USER, PASSWORD, str(root), perm="elradfmw")
     handler_class.authorizer = authorizer
+    handler_class.auth_failed_timeout = 0  # pyftpdlib delays a wrong-password answer by 3 s by default
     server = ThreadedFTPServer(("127.0.0.1", 0), handler_class)
     thread = threading.Thread(target=server.serve_forever, kwargs={"timeout": 0.1}, daemon=True)
     thread.start()

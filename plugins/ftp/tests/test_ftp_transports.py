@@ -55,7 +55,8 @@ def test_ftps_upload_with_tls_in_both_modes(ftps_server, tmp_path, passive):
 
 
 def test_ftp_refusals_and_outages(ftp_server, tmp_path):
-    base = {"host": "127.0.0.1", "port": ftp_server.port, "username": USER, "password": PASSWORD}
+    base = {"host": "127.0.0.1", "port": ftp_server.port, "username": USER, "password": PASSWORD,
+            "timeout_seconds": 10}
     wrong = FtpTransport().send(context(FtpTransport, {**base, "password": "nope"}, tmp_path))
     assert wrong.outcome == "rejected" and "530" in wrong.message
     missing = FtpTransport().send(context(FtpTransport, {**base, "directory": "/nowhere"}, tmp_path))

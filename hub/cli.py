@@ -335,16 +335,16 @@ def plugin() -> None:
 
 @plugin.command("new")
 @click.argument("name")
-@click.option("--kind", type=click.Choice(["channel"]), default="channel", show_default=True,
-              help="What the plugin provides (channels for now; see docs/plugins.md for transports and transforms).")
+@click.option("--kind", type=click.Choice(["channel", "transport", "transforms"]), default="channel",
+              show_default=True, help="A delivery channel, an export transport, or mapping transforms.")
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), help="Where (default ./NAME).")
 @friendly_errors
 def plugin_new(name: str, kind: str, directory: Path | None) -> None:
-    """Create a ready-to-install channel plugin package with passing tests."""
+    """Create a ready-to-install plugin package with passing tests."""
     from hub.plugins.scaffold import scaffold
 
     target = directory or Path(name)
-    for path in scaffold(name, target):
+    for path in scaffold(name, target, kind):
         click.echo(f"  wrote {path}")
     click.echo(f"Next: pip install -e '{target}[test]' && (cd {target} && pytest) && leadhub plugins")
 

@@ -46,15 +46,17 @@ def installed():  # type: ignore[no-untyped-def]
         run(str(UV), "pip", "uninstall", "-q", "--python", sys.executable, name, check=False)
 
 
-def test_a_scaffolded_plugin_passes_its_own_tests_right_after_install(tmp_path, installed):
+@pytest.mark.parametrize("kind, tests_passed, listed", [("channel", 4, "Demo Hook"), ("transport", 3, "Demo Hook"),
+                                                        ("transforms", 2, "demo_hook_initials")])
+def test_a_scaffolded_plugin_passes_its_own_tests_right_after_install(tmp_path, installed, kind, tests_passed, listed):
     env = {"HUB_DATA_DIR": str(tmp_path / "var")}
-    made = leadhub("plugin", "new", "demo-hook", "--dir", str(tmp_path / "demo"), env=env)
+    made = leadhub("plugin", "new", "demo-hook", "--kind", kind, "--dir", str(tmp_path / "demo"), env=env)
     assert made.returncode == 0, made.stderr
     installed(tmp_path / "demo", "leadhub-demo-hook")
     tests = run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path / "demo"), check=False)
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "3 passed" in tests.stdout
-    assert "Demo Hook" in leadhub("plugins", env=env).stdout
+    assert f"{tests_passed} passed" in tests.stdout
+    assert listed in leadhub("plugins", env=env).stdout
     assert leadhub("plugin", "new", "demo-hook", "--dir", str(tmp_path / "demo"), env=env).returncode == 1
 
 

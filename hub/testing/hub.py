@@ -105,3 +105,26 @@ def add_export(hub: Hub, slug: str, *, sources: list[str], transport: str, confi
             session.add(ExportSource(export_id=export.id, source_id=source_id))
         session.commit()
         return export.id
+
+
+def deliver_lead(hub: Hub, source: str, fields: dict[str, Any], api_key: str | None = None) -> dict[str, Any]:
+    """Post a lead through the real intake and run each of its dispatches once, here and now.
+
+    Returns the lead's record (as ``GET /api/v1/leads/{id}``): dispatches with their attempts.
+    Retries are not run; look at the record's statuses to see what would be.
+    """
+    from hub.delivery.records import lead_record
+    from hub.delivery.runner import DeliveryRunner
+    from hub.delivery.service import make_http_client
+    from hub.ingestion.intake import Intake
+
+    due: list[int] = []
+    answer = Intake(hub, lambda ids, _delay: due.extend(ids)).receive(source, fields, api_key)
+    if answer.status_code != 202:
+        raise AssertionError(f"the lead was refused ({answer.status_code}): {answer.body}")
+    with make_http_client(2) as http:
+        runner = DeliveryRunner(hub, http, lambda *_: None)
+        for dispatch_id in due:
+            runner.run(dispatch_id)
+    with Session(hub.engine) as session:
+        return lead_record(session, answer.body["lead_id"])

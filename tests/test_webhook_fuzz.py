@@ -1,4 +1,8 @@
-"""Hostile input at the webhook: whatever arrives, the answer is a 2xx or a 4xx that says why."""
+"""Hostile input at the webhook: whatever arrives, the answer is a 2xx or a 4xx that says why.
+
+10 000 generated requests per run (two properties of 5 000): JSON objects of any shape, and any bytes
+under any content type with any query string and idempotency key.
+"""
 
 from __future__ import annotations
 
@@ -22,14 +26,14 @@ def check(answer) -> None:  # type: ignore[no-untyped-def]
         assert answer.json()["error"], answer.text
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(fields=st.dictionaries(field_names, json_values, max_size=8))
 def test_any_json_object(client, fields):
     check(client.post("/webhooks/form", content=json.dumps(fields), headers={
         "X-API-Key": "s3cret-key", "Content-Type": "application/json"}))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.binary(max_size=300), content_type=content_types,
        query=st.lists(st.tuples(field_names, st.text(max_size=20)), max_size=4),
        idempotency=st.none() | st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=300))

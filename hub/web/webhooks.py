@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -9,8 +10,11 @@ import msgspec
 from litestar import Request, Response, post
 from litestar.datastructures import State
 from litestar.params import FromPath, RawBody
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from hub.ingestion.intake import Intake
+
+log = logging.getLogger("leadhub.intake")
 
 JSON_TYPES = ("application/json", "text/json")
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -87,7 +91,13 @@ def make_webhook_handler(max_body_bytes: int):  # type: ignore[no-untyped-def]
             return Response({"error": str(exc)}, status_code=exc.status)
         api_key = request.headers.get("x-api-key") or request.query_params.get(KEY_PARAM)
         intake: Intake = state.intake
-        answer = intake.receive(source, fields, api_key, request.headers.get("idempotency-key"))
+        try:
+            answer = intake.receive(source, fields, api_key, request.headers.get("idempotency-key"))
+        except (OperationalError, InterfaceError) as exc:
+            # Not stored, so not accepted: a 503 makes the source send it again later.
+            log.error("lead for %s not stored, database unavailable: %s", source, exc.orig or exc)
+            return Response({"error": "the hub cannot store leads right now; send this lead again shortly"},
+                            status_code=503, headers={"Retry-After": "5"})
         return Response(answer.body, status_code=answer.status_code)
 
     return webhook

@@ -54,9 +54,9 @@ def main() -> None:
     Settings come from the environment: HUB_DATABASE_URL, HUB_BROKER_URL,
     HUB_SECRET_KEY, HUB_DATA_DIR (default ./var).
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # One line per outgoing request would drown the log (and cost time on the delivery path).
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from hub.logs import configure_logging
+
+    configure_logging()
 
 
 @main.command()

@@ -16,7 +16,8 @@ from hub.web.app import create_app
 
 # Routes anyone may reach, each for a reason.
 PUBLIC = {
-    "/healthz",  # load balancers
+    "/healthz", "/readyz",  # load balancers; they say ok or which dependency is down, nothing more
+    "/metrics",  # Prometheus: counts per source and delivery slug, no lead data and no secrets
     "/webhooks/{source:str}",  # lead sources authenticate with the source's key instead
     "/admin/login", "/buyer/login",  # the way in
     "/buyer/welcome/{token:str}",  # the one-time invitation link is the credential

@@ -19,6 +19,7 @@ import msgspec
 from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
+from hub import metrics
 from hub.delivery.context import build_delivery_context
 from hub.delivery.retry import backoff_seconds
 from hub.mapping.engine import MappingError, apply_mapping, parse_rules
@@ -101,6 +102,7 @@ class DeliveryRunner:
         status, delay = self._record(taken, delivery, result, masker, started, duration_ms)
         if delay is not None:
             self.enqueue([dispatch_id], delay)
+        metrics.ATTEMPTS.labels(delivery.slug, delivery.channel, result.outcome.value).inc()
         self.hub.registry.notify(
             "leadhub_dispatch_finished",
             dispatch={"id": dispatch_id, "lead_id": lead.id, "delivery": delivery.slug, "status": status.value},
@@ -142,7 +144,8 @@ class DeliveryRunner:
         try:
             result = channel.deliver(ctx)
         except Exception as exc:  # a plugin bug must not kill the worker or lose the dispatch
-            log.exception("channel %s raised on dispatch %s", delivery.channel, taken.dispatch_id)
+            log.exception("channel %s raised on dispatch %s", delivery.channel, taken.dispatch_id,
+                          extra={"dispatch_id": taken.dispatch_id, "lead_id": lead.id, "delivery": delivery.slug})
             return DeliveryResult.failed(f"channel '{delivery.channel}' raised {type(exc).__name__}: {exc}"), masker
         if not isinstance(result, DeliveryResult):
             return DeliveryResult.failed(f"channel '{delivery.channel}' returned {type(result).__name__}, "

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from hub import metrics
 from hub.delivery.retry import backoff_seconds
 from hub.export.files import describe_file, write_rows, zip_with_password
 from hub.mapping.engine import parse_rules, preview
@@ -202,6 +203,7 @@ class ExportRunner:
             values.update(status="retrying", next_attempt_at=now + timedelta(seconds=delay))
         else:
             values.update(status="failed", next_attempt_at=None)
+        metrics.EXPORT_RUNS.labels(export.slug, values["status"]).inc()
         with Session(self.hub.engine, expire_on_commit=False) as session:
             session.execute(update(ExportRun.__table__).where(ExportRun.__table__.c.id == run.id).values(**values))
             session.commit()

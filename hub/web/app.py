@@ -6,7 +6,11 @@ import anyio.to_thread
 from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
+from litestar import Response
 from litestar.response import Redirect
+from sqlalchemy import text
+
+from hub import metrics
 
 from hub import __version__
 from hub.delivery.service import DeliveryService
@@ -29,7 +33,36 @@ from hub.web.webhooks import make_webhook_handler
 
 @get("/healthz", sync_to_thread=False, include_in_schema=False)
 def healthz() -> dict[str, str]:
+    """The process answers (for restarts)."""
     return {"status": "ok"}
+
+
+@get("/readyz", sync_to_thread=True, include_in_schema=False)
+def readyz(state: State) -> Response[dict[str, str]]:
+    """The database and the broker answer (for load balancers): 503 with the reason otherwise."""
+    checks = {}
+    try:
+        with state.hub.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        checks["database"] = f"unavailable: {type(exc).__name__}"
+    broker = state.service.broker
+    try:
+        if hasattr(broker, "client"):
+            broker.client.ping()  # Redis
+        elif hasattr(broker, "connection"):
+            broker.connection.process_data_events(0)  # RabbitMQ
+        checks["broker"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["broker"] = f"unavailable: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return Response({"status": "ready" if ready else "not ready", **checks}, status_code=200 if ready else 503)
+
+
+@get("/metrics", sync_to_thread=True, include_in_schema=False)
+def prometheus(state: State) -> Response[bytes]:
+    return Response(metrics.render(state.hub.engine), media_type="text/plain; version=0.0.4")
 
 
 @get("/", sync_to_thread=False, include_in_schema=False)
@@ -56,7 +89,8 @@ def create_app(hub: Hub, service: DeliveryService | None = None, *, embedded: bo
         service.stop()
 
     return Litestar(
-        route_handlers=[make_webhook_handler(hub.settings.max_body_bytes), ApiV1, BuyerPortal, healthz, home,
+        route_handlers=[make_webhook_handler(hub.settings.max_body_bytes), ApiV1, BuyerPortal, healthz, readyz,
+                        prometheus, home,
                         static_router(), AdminAuth, AdminOverview, AdminSources, AdminDeliveries, AdminLeads,
                         AdminExports],
         state=State({"hub": hub, "service": service, "intake": Intake(hub, service.enqueue),

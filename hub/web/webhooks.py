@@ -12,6 +12,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, RawBody
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from hub import metrics
 from hub.ingestion.intake import Intake
 
 log = logging.getLogger("leadhub.intake")
@@ -92,12 +93,14 @@ def make_webhook_handler(max_body_bytes: int):  # type: ignore[no-untyped-def]
         api_key = request.headers.get("x-api-key") or request.query_params.get(KEY_PARAM)
         intake: Intake = state.intake
         try:
-            answer = intake.receive(source, fields, api_key, request.headers.get("idempotency-key"))
+            with metrics.INTAKE_SECONDS.time():
+                answer = intake.receive(source, fields, api_key, request.headers.get("idempotency-key"))
         except (OperationalError, InterfaceError) as exc:
             # Not stored, so not accepted: a 503 makes the source send it again later.
             log.error("lead for %s not stored, database unavailable: %s", source, exc.orig or exc)
             return Response({"error": "the hub cannot store leads right now; send this lead again shortly"},
                             status_code=503, headers={"Retry-After": "5"})
+        metrics.LEADS.labels(source, answer.body.get("status") or str(answer.status_code)).inc()
         return Response(answer.body, status_code=answer.status_code)
 
     return webhook

@@ -8,11 +8,10 @@ from collections import Counter
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import update
-from sqlmodel import Session, select
-
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import update
+from sqlmodel import Session, select
 
 from hub.config.apply import apply_document
 from hub.db import make_engine

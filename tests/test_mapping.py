@@ -167,3 +167,9 @@ def test_preview_never_raises(lead, steps, template):
              MappingRule(target="t", template=template)]
     result = preview(rules, lead, T)
     assert set(result.output) | set(result.errors) == {"s", "t"}
+
+
+def test_template_syntax_inside_a_lead_is_data_not_code():
+    hostile = {"name": "{{ ''.__class__.__mro__[1].__subclasses__() }}", "n": "{{ 7*7 }}"}
+    rules = parse_rules([{"target": "a", "template": "Hi {{ name }} {{ n }}"}, {"target": "b", "source": "n"}])
+    assert apply_mapping(rules, hostile, T) == {"a": f"Hi {hostile['name']} {{{{ 7*7 }}}}", "b": "{{ 7*7 }}"}

@@ -224,8 +224,11 @@ def export(rows: int, work: Path) -> dict:
     subprocess.run(f"sqlite3 -csv {folder / 'leadhub.db'} \"{query}\" | 7z a -tzip -pbench-pass -mem=AES256 "
                    f"-sibaseline.csv {folder / 'baseline.zip'} > /dev/null", shell=True, check=True)
     baseline_seconds = round(time.perf_counter() - started, 2)
+    if leadhub["status"] != "succeeded" or leadhub["rows"] != rows:
+        raise RuntimeError(f"the export run did not write {rows} rows: {leadhub}")
     return {"rows": rows, "leadhub": leadhub, "baseline_seconds": baseline_seconds,
-            "time_ratio": round(leadhub["seconds"] / baseline_seconds, 2)}
+            "time_ratio": round(leadhub["seconds"] / baseline_seconds, 2),
+            "peak_rss_within_200_mb": leadhub["peak_rss_mb"] < 200}
 
 
 def table(results: dict) -> str:
@@ -273,6 +276,10 @@ def main() -> None:
     out.write_text(json.dumps(results, indent=2))
     print(table(results))
     print(f"\n{out.relative_to(ROOT)}")
+    # Memory is the one hard limit: a buyer's big file must never take the hub down.
+    too_big = [x["rows"] for x in results["export"] if not x["peak_rss_within_200_mb"]]
+    if too_big:
+        sys.exit(f"peak RSS over 200 MB exporting {too_big} rows")
 
 
 if __name__ == "__main__":

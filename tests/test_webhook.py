@@ -119,3 +119,12 @@ def test_filter_skips_non_matching_deliveries(post, hub):
 def _status(hub, lead_id: int) -> str:  # type: ignore[no-untyped-def]
     with Session(hub.engine) as session:
         return session.exec(select(Dispatch.status).where(Dispatch.lead_id == lead_id)).one()
+
+
+def test_a_key_opens_only_its_own_source(hub, client):
+    from hub.testing.hub import add_source
+
+    add_source(hub, "other", [{"name": "email", "type": "email"}], api_key="other-key")
+    assert client.post("/webhooks/other", json={"email": "a@example.com"},
+                       headers={"X-API-Key": "s3cret-key"}).status_code == 401
+    assert client.post("/webhooks/other?key=other-key", json={"email": "a@example.com"}).status_code == 202

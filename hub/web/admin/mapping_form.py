@@ -24,8 +24,9 @@ def rules_from_form(targets: list[str], kinds: list[str], texts: list[str], tran
     for target, kind, text, steps in zip(targets, kinds, texts, transforms, strict=False):
         if not target.strip() and not text.strip():
             continue
-        rule: dict[str, Any] = {"target": target.strip(), kind if kind in ("source", "value", "template") else
-                                "source": text if kind == "template" else text.strip()}
+        kind = kind if kind in ("source", "value", "template") else "source"
+        # A template keeps its spacing; a field name or a constant does not need it.
+        rule: dict[str, Any] = {"target": target.strip(), kind: text if kind == "template" else text.strip()}
         pipeline = [s.strip() for s in steps.split(",") if s.strip()]
         if pipeline:
             rule["transforms"] = pipeline

@@ -89,3 +89,11 @@ def test_lead_page_shows_attempts_and_replays(admin, hub, post, recorder):
     wait_until(lambda: "buyer id r-" in admin.get(f"/admin/leads/{lead_id}").text)
     listing = admin.get("/admin/leads?text=ann%40example").text
     assert f"#{lead_id}" in listing
+
+
+def test_a_bad_buyer_is_refused_next_to_the_field_and_the_list_stays(admin, hub):
+    token = csrf(admin, "/admin/buyers")
+    assert admin.post("/admin/buyers", data={"_csrf_token": token, "slug": "acme", "name": "Acme"},
+                      follow_redirects=False).status_code in (302, 303)
+    bad = admin.post("/admin/buyers", data={"_csrf_token": token, "slug": "globex", "contact_email": "nope"})
+    assert bad.status_code == 400 and "@-sign" in bad.text and "Acme" in bad.text

@@ -14,7 +14,17 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from hub.accounts.buyers import invite_buyer
-from hub.models import Buyer, BuyerAccount, Delivery, Dispatch, Export, Lead, Source, utcnow
+from hub.models import (
+    Buyer,
+    BuyerAccount,
+    Delivery,
+    Dispatch,
+    Export,
+    Lead,
+    Source,
+    utcnow,
+)
+from hub.runtime import Hub
 from hub.web.admin.common import AdminController, save
 from hub.web.pages import page
 
@@ -48,13 +58,7 @@ class AdminOverview(AdminController):
 
     @get("/admin/buyers", sync_to_thread=True)
     def buyers(self, state: State) -> Template:
-        with Session(state.hub.engine) as session:
-            buyers = list(session.execute(select(Buyer).order_by(Buyer.slug)).scalars())
-            accounts = session.execute(select(BuyerAccount.buyer_id, BuyerAccount.email)).all()
-            deliveries = session.execute(select(Delivery.buyer_id, Delivery.slug)).all()
-            exports = session.execute(select(Export.buyer_id, Export.slug)).all()
-        return page("admin/buyers.html", buyers=buyers, accounts=accounts, deliveries=deliveries, exports=exports,
-                    errors={}, entry={}, invite_link="")
+        return _buyers_page(state.hub, {}, {})
 
     @post("/admin/buyers")
     async def save_buyer(self, request: Request, state: State) -> Template | Redirect:
@@ -63,8 +67,7 @@ class AdminOverview(AdminController):
                  "contact_email": form.get("contact_email", "").strip()}
         errors = await anyio.to_thread.run_sync(partial(save, state.hub, "buyers", entry))
         if errors:
-            return page("admin/buyers.html", 400, buyers=[], accounts=[], deliveries=[], exports=[], errors=errors,
-                        entry=entry, invite_link="")
+            return await anyio.to_thread.run_sync(partial(_buyers_page, state.hub, entry, errors, 400))
         return Redirect("/admin/buyers")
 
     @post("/admin/buyers/{slug:str}/invite")
@@ -79,3 +82,13 @@ class AdminOverview(AdminController):
         return page("message.html", heading="Invitation ready",
                     text=f"Send this one-time link to {form.get('email')} (valid 7 days): {link}",
                     link="/admin/buyers", link_text="Back to buyers")
+
+
+def _buyers_page(hub: Hub, entry: dict[str, str], errors: dict[str, str], status: int = 200) -> Template:
+    with Session(hub.engine) as session:
+        buyers = list(session.execute(select(Buyer).order_by(Buyer.slug)).scalars())
+        accounts = session.execute(select(BuyerAccount.buyer_id, BuyerAccount.email)).all()
+        deliveries = session.execute(select(Delivery.buyer_id, Delivery.slug)).all()
+        exports = session.execute(select(Export.buyer_id, Export.slug)).all()
+    return page("admin/buyers.html", status, buyers=buyers, accounts=accounts, deliveries=deliveries,
+                exports=exports, errors=errors, entry=entry)

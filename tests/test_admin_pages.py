@@ -9,7 +9,6 @@ from litestar.testing import TestClient
 
 from hub.accounts.admins import create_admin
 from hub.testing.hub import add_delivery, wait_until
-from hub.web.app import create_app
 
 PASSWORD = "correct horse battery"
 

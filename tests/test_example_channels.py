@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import base64
-import email
-import email.policy
 import logging
-import socket
 import tomllib
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from litestar.testing import TestClient
 
 from hub.accounts.tokens import create_token
@@ -23,28 +19,6 @@ from hub.web.app import create_app
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "examples" / "hub.toml"
 SID, TOKEN = "AC0123456789abcdef", "twilio-token-SECRET"
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-
-@pytest.fixture
-def inbox():  # type: ignore[no-untyped-def]
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    handler.port = port  # type: ignore[attr-defined]
-    yield handler
-    controller.stop()
 
 
 def test_email_and_sms_from_the_example(tmp_path, monkeypatch, http_peer, inbox, caplog):

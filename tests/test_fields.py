@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.ingestion.fields import FIELD_TYPES, FieldSpec, dedupe_key, validate_lead, validate_specs
+from hub.ingestion.fields import (
+    FIELD_TYPES,
+    FieldSpec,
+    dedupe_key,
+    validate_lead,
+    validate_specs,
+)
 
 
 def one(type_: str, value, **spec):  # type: ignore[no-untyped-def]

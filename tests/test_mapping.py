@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.mapping.engine import MappingError, apply_mapping, parse_rules, parse_step, preview, validate_rules
+from hub.mapping.engine import (
+    MappingError,
+    apply_mapping,
+    parse_rules,
+    parse_step,
+    preview,
+    validate_rules,
+)
 from hub.mapping.rules import MappingRule, TransformStep
 from hub.mapping.transforms import BUILTIN_TRANSFORMS as T
 

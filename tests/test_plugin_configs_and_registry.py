@@ -7,7 +7,14 @@ from typing import Annotated, Literal
 import msgspec
 import pytest
 
-from hub.plugins.configs import ConfigErrors, config_schema, decode_config, map_secrets, mask_config, secret_values
+from hub.plugins.configs import (
+    ConfigErrors,
+    config_schema,
+    decode_config,
+    map_secrets,
+    mask_config,
+    secret_values,
+)
 from hub.plugins.contract import Channel, Secret
 from hub.plugins.hookspecs import PLUGIN_API_VERSION, hookimpl
 from hub.plugins.registry import load_registry

@@ -14,7 +14,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hub.testing.http_peer import Answer
 from hub.testing.process import HubProcess
 
 UV = Path(sys.executable).parent / "uv"

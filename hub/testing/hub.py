@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -53,24 +52,29 @@ def add_source(hub: Hub, slug: str, fields: list[dict[str, Any]], *, api_key: st
 def add_delivery(hub: Hub, slug: str, *, sources: list[str], channel: str, config: dict[str, Any] | None = None,
                  mapping: list[dict[str, Any]] | None = None, buyer: str = "test-buyer", **columns: Any) -> int:
     """Store a delivery as ``leadhub apply`` would (secrets sealed); returns its id."""
-    config = config or {}
-    cls = hub.registry.channel(channel).Config
-    sealed = map_secrets(cls, config, lambda _path, value: hub.box.seal(value))
+    sealed = map_secrets(hub.registry.channel(channel).Config, config or {}, lambda _path, value: hub.box.seal(value))
     with Session(hub.engine) as session:
-        buyer_row = session.execute(select(Buyer).where(Buyer.slug == buyer)).scalar_one_or_none()
-        if buyer_row is None:
-            buyer_row = Buyer(slug=buyer, name=buyer)
-            session.add(buyer_row)
-            session.flush()
-        delivery = Delivery(slug=slug, buyer_id=buyer_row.id, channel=channel, config=sealed,
+        delivery = Delivery(slug=slug, buyer_id=_buyer_id(session, buyer), channel=channel, config=sealed,
                             mapping=mapping or [], **columns)
         session.add(delivery)
         session.flush()
-        for source_slug in sources:
-            source_id = session.execute(select(Source.id).where(Source.slug == source_slug)).scalar_one()
-            session.add(DeliverySource(delivery_id=delivery.id, source_id=source_id))
+        session.add_all(DeliverySource(delivery_id=delivery.id, source_id=s) for s in _source_ids(session, sources))
         session.commit()
         return delivery.id
+
+
+def _buyer_id(session: Session, slug: str) -> int:
+    """The buyer's id, creating the buyer on first use."""
+    buyer = session.execute(select(Buyer).where(Buyer.slug == slug)).scalar_one_or_none()
+    if buyer is None:
+        buyer = Buyer(slug=slug, name=slug)
+        session.add(buyer)
+        session.flush()
+    return buyer.id
+
+
+def _source_ids(session: Session, slugs: list[str]) -> list[int]:
+    return [session.execute(select(Source.id).where(Source.slug == slug)).scalar_one() for slug in slugs]
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
@@ -87,22 +91,14 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: fl
 def add_export(hub: Hub, slug: str, *, sources: list[str], transport: str, config: dict[str, Any],
                buyer: str = "test-buyer", **columns: Any) -> int:
     """Store an export as ``leadhub apply`` would (secrets sealed); returns its id."""
-    cls = hub.registry.transport(transport).Config
-    sealed = map_secrets(cls, config, lambda _path, value: hub.box.seal(value))
+    sealed = map_secrets(hub.registry.transport(transport).Config, config, lambda _path, value: hub.box.seal(value))
     if columns.get("zip_password"):
         columns["zip_password"] = hub.box.seal(columns["zip_password"])
     with Session(hub.engine) as session:
-        buyer_row = session.execute(select(Buyer).where(Buyer.slug == buyer)).scalar_one_or_none()
-        if buyer_row is None:
-            buyer_row = Buyer(slug=buyer, name=buyer)
-            session.add(buyer_row)
-            session.flush()
-        export = Export(slug=slug, buyer_id=buyer_row.id, transport=transport, config=sealed, **columns)
+        export = Export(slug=slug, buyer_id=_buyer_id(session, buyer), transport=transport, config=sealed, **columns)
         session.add(export)
         session.flush()
-        for source_slug in sources:
-            source_id = session.execute(select(Source.id).where(Source.slug == source_slug)).scalar_one()
-            session.add(ExportSource(export_id=export.id, source_id=source_id))
+        session.add_all(ExportSource(export_id=export.id, source_id=s) for s in _source_ids(session, sources))
         session.commit()
         return export.id
 

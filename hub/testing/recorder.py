@@ -7,7 +7,13 @@ from typing import Annotated
 
 import msgspec
 
-from hub.plugins.contract import Channel, DeliveryContext, DeliveryResult, Exchange, Secret
+from hub.plugins.contract import (
+    Channel,
+    DeliveryContext,
+    DeliveryResult,
+    Exchange,
+    Secret,
+)
 from hub.plugins.hookspecs import hookimpl
 
 

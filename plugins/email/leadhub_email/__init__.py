@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from hub.plugins.hookspecs import hookimpl
-
 from leadhub_email.channel import EmailChannel
 from leadhub_email.transport import EmailTransport
 

@@ -8,11 +8,20 @@ import httpx
 import msgspec
 
 from hub.mapping.templates import TemplateError
-from hub.plugins.contract import Channel, CheckResult, DeliveryContext, DeliveryResult, Exchange
-
+from hub.plugins.contract import (
+    Channel,
+    CheckResult,
+    DeliveryContext,
+    DeliveryResult,
+    Exchange,
+)
 from leadhub_email.message import AddressError, build_message, render_addresses
 from leadhub_email.sending import connect, send
-from leadhub_email.smtp_settings import SmtpOverrides, SmtpSettingsError, resolve_settings
+from leadhub_email.smtp_settings import (
+    SmtpOverrides,
+    SmtpSettingsError,
+    resolve_settings,
+)
 
 Template = msgspec.Meta(extra_json_schema={"x-widget": "template"})
 

@@ -7,12 +7,21 @@ from typing import Annotated, Literal
 import msgspec
 
 from hub.mapping.templates import TemplateError
-from hub.plugins.contract import CheckResult, ExportContext, ExportTransport, Outcome, TransportResult
-
+from hub.plugins.contract import (
+    CheckResult,
+    ExportContext,
+    ExportTransport,
+    Outcome,
+    TransportResult,
+)
 from leadhub_email.channel import Template, check_smtp
 from leadhub_email.message import AddressError, build_message, render_addresses
 from leadhub_email.sending import send
-from leadhub_email.smtp_settings import SmtpOverrides, SmtpSettingsError, resolve_settings
+from leadhub_email.smtp_settings import (
+    SmtpOverrides,
+    SmtpSettingsError,
+    resolve_settings,
+)
 
 DEFAULT_LINK_TEXT = "\n\nDownload it here (sign in with your buyer account): {{ download_url }}\n"
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from leadhub_email.channel import EmailChannel, EmailConfig
+from leadhub_email.smtp_settings import (
+    SmtpSettingsError,
+    parse_smtp_url,
+    resolve_settings,
+)
 
 from hub.plugins.configs import decode_config
 from hub.testing.context import make_delivery_context
-from leadhub_email.channel import EmailChannel, EmailConfig
-from leadhub_email.smtp_settings import SmtpSettingsError, parse_smtp_url, resolve_settings
 
 LEAD = {"first_name": "Zoë", "last_name": "Ångström", "email": "zoe@example.com", "phone": "+447911123456"}
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+from leadhub_email.channel import EmailChannel, EmailConfig
+from leadhub_email.transport import EmailExportConfig, EmailTransport
 
 from hub.mapping.templates import render
 from hub.plugins.configs import decode_config
 from hub.plugins.contract import ExportContext
-from leadhub_email.channel import EmailChannel, EmailConfig
-from leadhub_email.transport import EmailExportConfig, EmailTransport
 
 
 def context(config: dict, tmp_path: Path, download_url: str | None = None) -> ExportContext:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from hub.plugins.hookspecs import hookimpl
-
 from leadhub_ftp.ftp import FtpsTransport, FtpTransport
 from leadhub_ftp.sftp import SftpTransport
 

@@ -9,8 +9,14 @@ from typing import Annotated
 
 import msgspec
 
-from hub.plugins.contract import CheckResult, ExportContext, ExportTransport, Outcome, Secret, TransportResult
-
+from hub.plugins.contract import (
+    CheckResult,
+    ExportContext,
+    ExportTransport,
+    Outcome,
+    Secret,
+    TransportResult,
+)
 from leadhub_ftp.paths import remote_paths
 
 

@@ -14,8 +14,14 @@ from typing import Annotated
 import msgspec
 import paramiko
 
-from hub.plugins.contract import CheckResult, ExportContext, ExportTransport, Outcome, Secret, TransportResult
-
+from hub.plugins.contract import (
+    CheckResult,
+    ExportContext,
+    ExportTransport,
+    Outcome,
+    Secret,
+    TransportResult,
+)
 from leadhub_ftp.paths import remote_paths
 
 KEY_TYPES = (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime
-import ipaddress
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,13 +10,11 @@ from pathlib import Path
 
 import asyncssh
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
 from pyftpdlib.servers import ThreadedFTPServer
+
+from hub.testing.tls import self_signed_certificate
 
 USER, PASSWORD = "leads", "ftp-pa55"
 
@@ -34,21 +30,8 @@ class Served:
 
 @pytest.fixture(scope="session")
 def certificate(tmp_path_factory) -> tuple[Path, Path]:  # type: ignore[no-untyped-def]
-    folder = tmp_path_factory.mktemp("tls")
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                           serialization.NoEncryption()))
-    return cert_file, key_file
+    """A self-signed certificate for 127.0.0.1; clients trust it through its CA file setting."""
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
 
 
 def _serve_ftp(handler_class: type[FTPHandler], root: Path) -> Iterator[int]:
@@ -115,7 +98,10 @@ def sftp_server(tmp_path) -> Iterator[Served]:  # type: ignore[no-untyped-def]
         yield Served(port, root, fingerprint=host_key.get_fingerprint("sha256"),
                      client_key=client_key.export_private_key("openssh").decode())
     finally:
-        server.close()
-        asyncio.run_coroutine_threadsafe(server.wait_closed(), loop).result(timeout=10)
+        async def stop() -> None:  # asyncio is not thread-safe: close inside the server's own loop
+            server.close()
+            await server.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(timeout=10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5)

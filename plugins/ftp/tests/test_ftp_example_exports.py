@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import os
 import re
-import socket
 import subprocess
 import tomllib
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from litestar.testing import TestClient
 
 from hub.accounts.buyers import accept_invite, invite_buyer
@@ -22,28 +18,6 @@ from hub.testing.hub import make_test_hub
 from hub.web.app import create_app
 
 EXAMPLE = Path(__file__).resolve().parents[4] / "shared" / "examples" / "hub.toml"
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-
-@pytest.fixture
-def inbox():  # type: ignore[no-untyped-def]
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    handler.port = port  # type: ignore[attr-defined]
-    yield handler
-    controller.stop()
 
 
 def sign_in(client: TestClient, who: str) -> None:

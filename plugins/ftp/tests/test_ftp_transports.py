@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from leadhub_ftp.ftp import FtpConfig, FtpsConfig, FtpsTransport, FtpTransport
+from leadhub_ftp.paths import remote_paths
+from leadhub_ftp.sftp import SftpConfig, SftpTransport
 
 from hub.mapping.templates import render
 from hub.plugins.configs import ConfigErrors, decode_config
 from hub.plugins.contract import ExportContext
-from leadhub_ftp.ftp import FtpConfig, FtpsConfig, FtpsTransport, FtpTransport
-from leadhub_ftp.paths import remote_paths
-from leadhub_ftp.sftp import SftpConfig, SftpTransport
 
 USER, PASSWORD = "leads", "ftp-pa55"
 CONTENT = b"Email\r\nann@example.com\r\n" * 1000

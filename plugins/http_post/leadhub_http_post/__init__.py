@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from hub.plugins.hookspecs import hookimpl
-
 from leadhub_http_post.channel import HttpPostChannel
 
 LEADHUB_PLUGIN_API = ">=1,<2"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from leadhub_http_post.answers import BuyerAnswer, _MISSING
+from leadhub_http_post.answers import _MISSING, BuyerAnswer
 from leadhub_http_post.config import ApiKeyAuth, Auth, BasicAuth, BearerAuth, TokenAuth
 
 EXPIRY_MARGIN = 0.9  # renew a token when 90% of its lifetime has passed

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 import httpx
 
-from hub.plugins.contract import Channel, CheckResult, DeliveryContext, DeliveryResult, Exchange
-
+from hub.plugins.contract import (
+    Channel,
+    CheckResult,
+    DeliveryContext,
+    DeliveryResult,
+    Exchange,
+)
 from leadhub_http_post.answers import BuyerAnswer, extract, is_set, unmet
 from leadhub_http_post.auth import TokenCache, TokenError, apply_auth, fetch_token
 from leadhub_http_post.body import flat_params, to_json, to_xml

@@ -7,12 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
+from leadhub_http_post.channel import HttpPostChannel
+from leadhub_http_post.config import HttpPostConfig
 
 from hub.plugins.configs import decode_config
 from hub.plugins.contract import DeliveryResult
 from hub.testing.context import make_delivery_context
-from leadhub_http_post.channel import HttpPostChannel
-from leadhub_http_post.config import HttpPostConfig
 
 LEAD = {"FirstName": "Zoë", "Email": "zoe@example.com", "Age": 41, "Consent": True}
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from leadhub_http_post.channel import retry_after_seconds
+from leadhub_http_post.config import HttpPostConfig
 
 from hub.plugins.configs import ConfigErrors, decode_config
 from hub.testing.http_peer import RESET, Answer, Hang
-from leadhub_http_post.channel import retry_after_seconds
-from leadhub_http_post.config import HttpPostConfig
 
 
 def test_any_2xx_is_accepted_by_default_and_the_remote_id_is_read(deliver, http_peer):

@@ -7,8 +7,13 @@ from typing import Any
 import httpx
 import msgspec
 
-from hub.plugins.contract import Channel, CheckResult, DeliveryContext, DeliveryResult, Exchange
-
+from hub.plugins.contract import (
+    Channel,
+    CheckResult,
+    DeliveryContext,
+    DeliveryResult,
+    Exchange,
+)
 from leadhub_salesbyte.body import MAPPABLE, PATH, build_body
 from leadhub_salesbyte.config import SalesByteConfig
 

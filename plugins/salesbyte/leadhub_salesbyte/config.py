@@ -8,6 +8,7 @@ import msgspec
 
 from hub.plugins.contract import Secret
 
+
 class SalesByteConfig(msgspec.Struct, forbid_unknown_fields=True):
     """Create a quote in SalesByte for each lead."""
 

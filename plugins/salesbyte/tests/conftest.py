@@ -24,12 +24,12 @@ from typing import Any
 
 import httpx
 import pytest
+from leadhub_salesbyte.channel import SalesByteChannel
+from leadhub_salesbyte.config import SalesByteConfig
 
 from hub.plugins.configs import decode_config
 from hub.plugins.contract import DeliveryResult
 from hub.testing.context import make_delivery_context
-from leadhub_salesbyte.channel import SalesByteChannel
-from leadhub_salesbyte.config import SalesByteConfig
 
 EXAMPLE = Path(__file__).resolve().parents[4] / "shared" / "examples" / "hub.toml"
 PATH = "/integrations/create_brandawareness"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from leadhub_salesbyte.body import as_text
 
 from hub.plugins.contract import Outcome
-from leadhub_salesbyte.body import as_text
 
 CUSTOM = {f"custom_field_{n}_content": f"custom {n}" for n in range(1, 11)}
 TAGS = {f"tag_{n}": f"tag {n}" for n in range(1, 11)}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from leadhub_salesbyte.channel import SalesByteChannel
+from leadhub_salesbyte.config import Config
 
 from hub.plugins.configs import decode_config
 from hub.plugins.contract import Outcome
-from leadhub_salesbyte.channel import SalesByteChannel
-from leadhub_salesbyte.config import Config
 
 LEAD = {"customer_name": "Ann Lee", "customer_email": "ann@example.com"}
 ALL_LINKS = {"edit", "customer_view", "customer_verificate", "customer_project_approval"}

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import importlib.metadata
 
-import pytest
-
 import leadhub_salesbyte
-from hub.plugins.configs import ConfigErrors, config_schema, decode_config
+import pytest
 from leadhub_salesbyte.body import MAPPABLE
 from leadhub_salesbyte.channel import SalesByteChannel
 from leadhub_salesbyte.config import Config, SalesByteConfig
+
+from hub.plugins.configs import ConfigErrors, config_schema, decode_config
 
 GOOD = {"base_url": "https://acme.salesbyte.example", "uuid": "u-1", "quote_profile_id": 12, "send_type": "email",
         "type": "brand_awareness", "chat_enabled": True, "workflows_enabled": True,

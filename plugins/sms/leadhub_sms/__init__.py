@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from hub.plugins.hookspecs import hookimpl
-
 from leadhub_sms.channel import SmsChannel
 
 LEADHUB_PLUGIN_API = ">=1,<2"

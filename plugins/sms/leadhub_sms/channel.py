@@ -9,8 +9,13 @@ from typing import Any, Union
 import httpx
 
 from hub.mapping.templates import TemplateError
-from hub.plugins.contract import Channel, DeliveryContext, DeliveryResult, Exchange, Outcome
-
+from hub.plugins.contract import (
+    Channel,
+    DeliveryContext,
+    DeliveryResult,
+    Exchange,
+    Outcome,
+)
 from leadhub_sms.phones import to_e164
 from leadhub_sms.providers import load_providers
 from leadhub_sms.providers.base import OutgoingSms, ProviderResult, SmsSettings

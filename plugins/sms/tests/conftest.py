@@ -7,11 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
+from leadhub_sms.channel import SmsChannel, SmsConfig
 
 from hub.plugins.configs import decode_config
 from hub.plugins.contract import DeliveryResult
 from hub.testing.context import make_delivery_context
-from leadhub_sms.channel import SmsChannel, SmsConfig
 
 LEAD = {"first_name": "Ann", "phone": "07911 123456"}
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from leadhub_sms.channel import SmsChannel, SmsConfig, worst_case
+
 from hub.plugins.configs import decode_config
 from hub.testing.http_peer import Answer
-from leadhub_sms.channel import SmsChannel, SmsConfig, worst_case
 
 BASE = {"provider": "http", "url": "", "to": ["+447700900123"], "body": "x"}
 

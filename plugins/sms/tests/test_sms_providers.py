@@ -114,8 +114,9 @@ def test_http_gateway_success_text_and_errors(deliver, http_peer):
     ({"provider": "vonage", "body": "x", "api_key": "a"}, "api_secret"),
 ])
 def test_provider_settings_are_checked(settings, missing):
-    from hub.plugins.configs import ConfigErrors, decode_config
     from leadhub_sms.channel import SmsConfig
+
+    from hub.plugins.configs import ConfigErrors, decode_config
 
     with pytest.raises(ConfigErrors, match=missing):
         decode_config(SmsConfig, settings)

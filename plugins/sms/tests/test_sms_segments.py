@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from leadhub_sms.segments import count_segments, encoding_of, fit
 
 

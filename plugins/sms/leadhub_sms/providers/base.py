@@ -20,8 +20,8 @@ and an entry point ``acme = "my_package:Acme"`` in the group ``leadhub_sms_provi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 import httpx

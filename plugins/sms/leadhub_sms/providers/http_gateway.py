@@ -9,8 +9,12 @@ import msgspec
 
 from hub.mapping.templates import TemplateError, render
 from hub.plugins.contract import Outcome
-
-from leadhub_sms.providers.base import OutgoingSms, ProviderResult, SmsProvider, SmsSettings
+from leadhub_sms.providers.base import (
+    OutgoingSms,
+    ProviderResult,
+    SmsProvider,
+    SmsSettings,
+)
 
 
 class HttpGatewayConfig(SmsSettings, tag="http"):

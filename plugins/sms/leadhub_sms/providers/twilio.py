@@ -7,8 +7,12 @@ from typing import Annotated
 import httpx
 
 from hub.plugins.contract import Outcome, Secret
-
-from leadhub_sms.providers.base import OutgoingSms, ProviderResult, SmsProvider, SmsSettings
+from leadhub_sms.providers.base import (
+    OutgoingSms,
+    ProviderResult,
+    SmsProvider,
+    SmsSettings,
+)
 
 # Twilio error codes that a later try can fix.
 TRANSIENT_CODES = {20429, 30001, 30022}

@@ -7,8 +7,12 @@ from typing import Annotated
 import httpx
 
 from hub.plugins.contract import Outcome, Secret
-
-from leadhub_sms.providers.base import OutgoingSms, ProviderResult, SmsProvider, SmsSettings
+from leadhub_sms.providers.base import (
+    OutgoingSms,
+    ProviderResult,
+    SmsProvider,
+    SmsSettings,
+)
 
 # Status codes documented as worth another try: throttled, internal error, quota (once topped up).
 TRANSIENT_STATUS = {"1", "5", "9"}

@@ -25,13 +25,15 @@ install: $(STAMP)
 run: install
 	$(VENV)/bin/leadhub serve
 
-# The whole suite on the embedded default, then the integration tests again on PostgreSQL.
+# The whole suite on the embedded default, then the integration tests again on PostgreSQL + Redis
+# and PostgreSQL + RabbitMQ (each test gets its own database and queue, dropped afterwards).
 INTEGRATION := tests/test_webhook.py tests/test_delivery.py tests/test_api.py tests/test_admin_pages.py \
 	tests/test_config_apply.py tests/test_export_runs.py tests/test_buyer_portal.py tests/test_access_control.py
 
 test: install
 	$(VENV)/bin/pytest -q
-	$(VENV)/bin/pytest -q --database postgresql $(INTEGRATION)
+	$(VENV)/bin/pytest -q --database postgresql --broker redis $(INTEGRATION)
+	$(VENV)/bin/pytest -q --database postgresql --broker rabbitmq $(INTEGRATION)
 
 # Performance, measured against baselines in the same run (minutes; not part of `make test`).
 bench: install

@@ -233,11 +233,11 @@ def export(rows: int, work: Path) -> dict:
 
 def table(results: dict) -> str:
     lines = ["| measure | Leadhub | baseline | ratio |", "|---|---|---|---|"]
-    i = results["intake"]
-    lines.append(f"| intake, leads/s ({i['leadhub']['count']} posts, 64 connections) | {i['leadhub']['rate']} | "
-                 f"{i['baseline']['rate']} | {i['ratio']} |")
-    lines.append(f"| intake p50 / p99 ms at half rate ({i['leadhub_half_rate']['rate']}/s) | "
-                 f"{i['leadhub_half_rate']['p50_ms']} / {i['leadhub_half_rate']['p99_ms']} | | |")
+    if (i := results["intake"]) is not None:
+        lines.append(f"| intake, leads/s ({i['leadhub']['count']} posts, 64 connections) | {i['leadhub']['rate']} | "
+                     f"{i['baseline']['rate']} | {i['ratio']} |")
+        lines.append(f"| intake p50 / p99 ms at half rate ({i['leadhub_half_rate']['rate']}/s) | "
+                     f"{i['leadhub_half_rate']['p50_ms']} / {i['leadhub_half_rate']['p99_ms']} | | |")
     for e in results["end_to_end"]:
         k = e["deliveries_per_lead"]
         lines.append(f"| delivered/s, {k} deliver{'y' if k == 1 else 'ies'} per lead | {e['leadhub']['delivered_rate']} | "
@@ -258,17 +258,20 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20000)
     parser.add_argument("--export-rows", default="100000,1000000")
     parser.add_argument("--quick", action="store_true", help="2 000 leads and a 20 000-row export")
+    parser.add_argument("--only", default="intake,end_to_end,export",
+                        help="comma-separated parts to run (intake, end_to_end, export); the table shows those")
     args = parser.parse_args()
     n, rows = (2000, [20000]) if args.quick else (args.n, [int(r) for r in args.export_rows.split(",") if r])
     work = Path(tempfile.mkdtemp(prefix="leadhub-bench-"))
     try:
+        parts = set(args.only.split(","))
         results = {
             "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
             "command": " ".join(["make bench"] + sys.argv[1:]),
-            "intake": intake(n, work),
-            "end_to_end": [end_to_end(n, work, 1), end_to_end(n // 4, work, 5)],
-            "export": [export(r, work) for r in rows],
+            "intake": intake(n, work) if "intake" in parts else None,
+            "end_to_end": [end_to_end(n, work, 1), end_to_end(n // 4, work, 5)] if "end_to_end" in parts else [],
+            "export": [export(r, work) for r in rows] if "export" in parts else [],
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)

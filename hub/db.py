@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import threading
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import msgspec
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
+
+
+def _json_text(value: object) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+# JSON columns (lead fields above all) through msgspec: several times faster than the json module both ways.
+JSON_CODEC = {"json_serializer": _json_text, "json_deserializer": msgspec.json.decode}
 
 
 def make_engine(database_url: str, sqlite_synchronous: str = "NORMAL") -> Engine:
@@ -18,11 +31,13 @@ def make_engine(database_url: str, sqlite_synchronous: str = "NORMAL") -> Engine
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=20,
             max_overflow=20,
+            **JSON_CODEC,
         )
         event.listen(engine, "connect", lambda conn, _rec: _sqlite_pragmas(conn, sqlite_synchronous))
         _serialize_writers(engine)
+        WalCheckpointer(engine).start()
         return engine
-    return create_engine(database_url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    return create_engine(database_url, pool_size=20, max_overflow=20, pool_pre_ping=True, **JSON_CODEC)
 
 
 def _serialize_writers(engine: Engine) -> None:
@@ -81,6 +96,40 @@ def _sqlite_pragmas(dbapi_conn, synchronous: str) -> None:  # type: ignore[no-un
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+class WalCheckpointer(threading.Thread):
+    """Copies the WAL back into the database file twice a second, beside the writers instead of in their way.
+
+    SQLite's own checkpoint runs in the commit that fills the WAL to 1000 pages,
+    so one lead in a few thousand waited for all that copying. This thread does
+    the copying first (a PASSIVE checkpoint blocks no one); the writer's own
+    checkpoint then finds little left and still resets the WAL, keeping it small.
+    It ends with its engine (a weak reference) or when the database file is gone.
+    """
+
+    def __init__(self, engine: Engine, interval: float = 0.5) -> None:
+        super().__init__(name="leadhub-wal-checkpoint", daemon=True)
+        self.engine_ref = weakref.ref(engine)
+        self.path = engine.url.database or ""
+        self.interval = interval
+
+    def run(self) -> None:
+        if self.path in ("", ":memory:"):
+            return
+        db: sqlite3.Connection | None = None
+        try:
+            while self.engine_ref() is not None and os.path.exists(self.path):
+                time.sleep(self.interval)
+                try:
+                    db = db or sqlite3.connect(f"file:{self.path}?mode=rw", uri=True, timeout=5,
+                                               check_same_thread=False)
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    pass  # busy or gone: the loop condition and the next round decide
+        finally:
+            if db is not None:
+                db.close()
 
 
 @contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -55,6 +56,21 @@ def resolve(stored: str, box: SecretBox, resolver: Callable[[str], str | None]) 
     return value
 
 
+def _base64_cores(secret: str) -> set[str]:
+    """The base64 characters a secret becomes wherever it sits in a longer value (e.g. Basic ``user:secret``).
+
+    Base64 encodes 3-byte groups, so the text depends on the secret's offset modulo 3: for
+    each offset keep only the characters made of the secret's own bits, not its neighbours'.
+    """
+    raw = secret.encode()
+    cores = set()
+    for offset, skip in ((0, 0), (1, 2), (2, 3)):
+        end = 8 * (offset + len(raw)) // 6
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            cores.add(encode(b"\0" * offset + raw).decode()[skip:end])
+    return {core for core in cores if core}
+
+
 class Masker:
     """Replaces known secret values (and their URL/base64 forms) with ``MASK`` in any text."""
 
@@ -64,12 +80,17 @@ class Masker:
             if len(secret) < 4:  # masking "a" would mangle every text; short secrets are weak anyway
                 continue
             variants.update({secret, quote(secret, safe=""), quote_plus(secret)})
-            variants.add(base64.b64encode(secret.encode()).decode().rstrip("="))
+            variants.add(base64.b64encode(secret.encode()).decode().rstrip("="))  # the secret alone, whole
+            variants.update(_base64_cores(secret))  # ... and inside a longer value
         ordered = sorted(variants, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
 
     def text(self, value: str) -> str:
         return self._pattern.sub(MASK, value) if self._pattern and value else value
+
+    def current_traceback(self) -> str:
+        """The exception being handled, as ``log.exception`` would write it, with the secrets masked."""
+        return self.text(traceback.format_exc()).rstrip()
 
     def headers(self, headers: dict[str, str]) -> dict[str, str]:
         return {k: MASK if k.lower() in SECRET_HEADERS else self.text(v) for k, v in headers.items()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,7 +13,7 @@ from litestar.testing import TestClient
 from hub.plugins.contract import DeliveryContext
 from hub.testing.hub import add_source, make_test_hub
 from hub.testing.recorder import RecorderPlugin, RecordingChannel
-from hub.testing.services import postgres_database
+from hub.testing.services import broker_queue, postgres_database
 from hub.web.app import create_app
 
 FIELDS = [
@@ -22,6 +24,7 @@ FIELDS = [
     {"name": "postcode", "type": "string"},
 ]
 SOURCE_KEY = "s3cret-key"
+logging.getLogger("pika").setLevel(logging.WARNING)  # its INFO lines would bury a failing test's output
 
 
 @pytest.fixture
@@ -33,22 +36,25 @@ def recorder() -> Iterator[list[DeliveryContext]]:
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--database", choices=["sqlite", "postgresql"], default="sqlite",
                      help="run the hub fixtures on the embedded SQLite or on the local PostgreSQL")
+    parser.addoption("--broker", choices=["embedded", "redis", "rabbitmq"], default="embedded",
+                     help="send dispatches through the in-process broker or a private queue on the local Redis/RabbitMQ")
 
 
 @pytest.fixture
-def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """None for the embedded SQLite; a fresh PostgreSQL database with --database postgresql."""
-    if request.config.getoption("--database") == "postgresql":
-        with postgres_database() as url:
-            yield url
-    else:
-        yield None
+def hub_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """HUB_* settings for the chosen database and broker; {} is the embedded default."""
+    env: dict[str, str] = {}
+    with contextlib.ExitStack() as stack:
+        if request.config.getoption("--database") == "postgresql":
+            env["HUB_DATABASE_URL"] = stack.enter_context(postgres_database())
+        if (broker := request.config.getoption("--broker")) != "embedded":
+            env.update(stack.enter_context(broker_queue(broker)))
+        yield env
 
 
 @pytest.fixture
-def hub(tmp_path, recorder, database_url):  # type: ignore[no-untyped-def]
-    env = {"HUB_DATABASE_URL": database_url} if database_url else None
-    hub = make_test_hub(tmp_path, plugins=[("recorder", RecorderPlugin())], env=env)
+def hub(tmp_path, recorder, hub_env):  # type: ignore[no-untyped-def]
+    hub = make_test_hub(tmp_path, plugins=[("recorder", RecorderPlugin())], env=hub_env)
     add_source(hub, "form", FIELDS, api_key=SOURCE_KEY, dedupe_on=["email"], dedupe_window_hours=24)
     yield hub
     hub.engine.dispose()
@@ -56,7 +62,8 @@ def hub(tmp_path, recorder, database_url):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def client(hub) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    with TestClient(create_app(hub)) as client:
+    # embedded=True: this process also runs the worker, whichever broker carries the messages.
+    with TestClient(create_app(hub, embedded=True)) as client:
         yield client
 
 

@@ -106,7 +106,7 @@ def test_mapping_error_rejects_with_the_target_named(hub, post, recorder):
     assert recorder == []
 
 
-def test_dispatch_finished_hook_sees_every_attempt(tmp_path, recorder):
+def test_dispatch_finished_hook_sees_every_attempt(tmp_path, recorder, hub_env):
     from litestar.testing import TestClient
 
     from hub.testing.hub import add_source, make_test_hub
@@ -124,10 +124,10 @@ def test_dispatch_finished_hook_sees_every_attempt(tmp_path, recorder):
         def leadhub_lead_received(self, lead):  # type: ignore[no-untyped-def]
             raise RuntimeError("a broken listener must not matter")
 
-    hub = make_test_hub(tmp_path, plugins=[("recorder", RecorderPlugin()), ("watcher", Watcher())])
+    hub = make_test_hub(tmp_path, plugins=[("recorder", RecorderPlugin()), ("watcher", Watcher())], env=hub_env)
     add_source(hub, "form", [{"name": "email", "type": "email"}], api_key="k")
     add_delivery(hub, "rec", sources=["form"], channel="recorder", config={"outcomes": ["failed", "accepted"]})
-    with TestClient(create_app(hub)) as client:
+    with TestClient(create_app(hub, embedded=True)) as client:
         assert client.post("/webhooks/form?key=k", json={"email": "a@example.com"}).status_code == 202
         wait_until(lambda: len(seen) == 2)
     assert seen == [("rec", "failed"), ("rec", "accepted")]

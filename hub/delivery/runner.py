@@ -16,10 +16,11 @@ from typing import Any
 
 import httpx
 import msgspec
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlmodel import Session
 
 from hub import metrics
+from hub.batching import GroupCommit
 from hub.delivery.context import build_delivery_context
 from hub.delivery.retry import backoff_seconds
 from hub.mapping.engine import MappingError, apply_mapping, parse_rules
@@ -42,15 +43,15 @@ class Claim:
     leased_until: Any
 
 
-def claim(session: Session, dispatch_id: int, lease_seconds: float) -> Claim | None:
-    """Take the lease on a due dispatch, or None if it is final, leased or not yet due."""
+def claim(session: Session, dispatch_ids: list[int], lease_seconds: float) -> dict[int, Claim]:
+    """Take the lease on those of ``dispatch_ids`` that are due (not final, not leased); one statement."""
     now = utcnow()
     lease = now + timedelta(seconds=lease_seconds)
     table = Dispatch.__table__
     stmt = (
         update(table)
         .where(
-            table.c.id == dispatch_id,
+            table.c.id.in_(dispatch_ids),
             table.c.status.in_(RETRYABLE),
             (table.c.leased_until.is_(None)) | (table.c.leased_until < now),
             # A delayed broker message may arrive a hair early.
@@ -62,12 +63,9 @@ def claim(session: Session, dispatch_id: int, lease_seconds: float) -> Claim | N
             round_attempts=table.c.round_attempts + 1,
             updated_at=now,
         )
-        .returning(table.c.attempts, table.c.round_attempts)
+        .returning(table.c.id, table.c.attempts, table.c.round_attempts)
     )
-    row = session.execute(stmt).first()
-    if row is None:
-        return None
-    return Claim(dispatch_id, row.attempts, row.round_attempts, lease)
+    return {row.id: Claim(row.id, row.attempts, row.round_attempts, lease) for row in session.execute(stmt)}
 
 
 class DeliveryRunner:
@@ -77,24 +75,19 @@ class DeliveryRunner:
         self.hub = hub
         self.http = http
         self.enqueue = enqueue
+        # Claims and records of every worker thread, committed together (see hub.batching).
+        self.ledger: GroupCommit[Claim | dict[str, Any] | int, Any] = GroupCommit(
+            "leadhub-dispatch-ledger", self._ledger_batch)
+
+    def close(self) -> None:
+        self.ledger.close()
 
     def run(self, dispatch_id: int) -> DispatchStatus | None:
         """Try a dispatch once if it is due; returns its new status, or None if not ours to run."""
-        with Session(self.hub.engine, expire_on_commit=False) as session:
-            taken = claim(session, dispatch_id, self.hub.settings.lease_seconds)
-            if taken is None:
-                session.rollback()
-                return None
-            # Loaded in the claim's transaction: one lock, one commit.
-            lead, delivery, source_slug = session.execute(
-                select(Lead, Delivery, Source.slug)
-                .select_from(Dispatch)
-                .join(Lead, Lead.id == Dispatch.lead_id)
-                .join(Delivery, Delivery.id == Dispatch.delivery_id)
-                .join(Source, Source.id == Lead.source_id)
-                .where(Dispatch.id == dispatch_id)
-            ).one()
-            session.commit()
+        claimed = self.ledger.run(dispatch_id)
+        if claimed is None:
+            return None
+        taken, lead, delivery, source_slug = claimed
         started = utcnow()
         clock = time.perf_counter()
         result, masker = self._attempt(taken, lead, delivery, source_slug)
@@ -103,6 +96,11 @@ class DeliveryRunner:
         if delay is not None:
             self.enqueue([dispatch_id], delay)
         metrics.ATTEMPTS.labels(delivery.slug, delivery.channel, result.outcome.value).inc()
+        if status != DispatchStatus.ACCEPTED:  # what an operator looks for; successes are in the metrics
+            log.log(logging.INFO if status == DispatchStatus.FAILED else logging.WARNING,
+                    "dispatch %s of lead %s to %s: %s after try %s: %s", dispatch_id, lead.id, delivery.slug,
+                    status.value, taken.attempt, masker.text(result.message)[:300],
+                    extra={"dispatch_id": dispatch_id, "lead_id": lead.id, "delivery": delivery.slug})
         self.hub.registry.notify(
             "leadhub_dispatch_finished",
             dispatch={"id": dispatch_id, "lead_id": lead.id, "delivery": delivery.slug, "status": status.value},
@@ -144,8 +142,10 @@ class DeliveryRunner:
         try:
             result = channel.deliver(ctx)
         except Exception as exc:  # a plugin bug must not kill the worker or lose the dispatch
-            log.exception("channel %s raised on dispatch %s", delivery.channel, taken.dispatch_id,
-                          extra={"dispatch_id": taken.dispatch_id, "lead_id": lead.id, "delivery": delivery.slug})
+            # Masked: the exception's text may hold a secret (an unmasked traceback would log it).
+            log.error("channel %s raised on dispatch %s\n%s", delivery.channel, taken.dispatch_id,
+                      masker.current_traceback(),
+                      extra={"dispatch_id": taken.dispatch_id, "lead_id": lead.id, "delivery": delivery.slug})
             return DeliveryResult.failed(f"channel '{delivery.channel}' raised {type(exc).__name__}: {exc}"), masker
         if not isinstance(result, DeliveryResult):
             return DeliveryResult.failed(f"channel '{delivery.channel}' returned {type(result).__name__}, "
@@ -180,18 +180,53 @@ class DeliveryRunner:
         }
         if result.remote_id is not None:
             values["remote_id"] = result.remote_id
-        table = Dispatch.__table__
-        with Session(self.hub.engine) as session:
-            session.execute(insert(Attempt.__table__).values(**attempt))  # Core: no ORM flush on the hot path
-            # Only the holder of the lease moves the dispatch on; a try that outlived
-            # its lease is still logged, but the newer holder decides the status.
-            session.execute(
-                update(table)
-                .where(table.c.id == taken.dispatch_id, table.c.leased_until == taken.leased_until)
-                .values(**values)
-            )
-            session.commit()
+        self.ledger.run({"claim": taken, "attempt": attempt, "dispatch": values})
         return status, delay
+
+    def _ledger_batch(self, jobs: list[Any]) -> list[Any]:
+        """One transaction for a batch of records (dicts) and claims (dispatch ids), records first."""
+        results: list[Any] = [None] * len(jobs)
+        with Session(self.hub.engine, expire_on_commit=False) as session:
+            records = [job for job in jobs if isinstance(job, dict)]
+            if records:
+                _store_records(session, records)
+            wanted = [job for job in jobs if isinstance(job, int)]
+            taken = claim(session, wanted, self.hub.settings.lease_seconds) if wanted else {}
+            loaded = _load_for_delivery(session, list(taken)) if taken else {}
+            session.commit()
+        for i, job in enumerate(jobs):
+            # pop: a second message for the same dispatch in this batch finds it leased, as it would later.
+            if isinstance(job, int) and (c := taken.pop(job, None)) is not None:
+                results[i] = (c, *loaded[job])
+        return results
+
+
+def _store_records(session: Session, records: list[dict[str, Any]]) -> None:
+    session.execute(insert(Attempt.__table__), [r["attempt"] for r in records])  # Core: no ORM flush
+    table = Dispatch.__table__
+    # Only the holder of the lease moves the dispatch on; a try that outlived
+    # its lease is still logged, but the newer holder decides the status.
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.leased_until == bindparam("b_lease"))
+        .values(status=bindparam("status"), leased_until=None, updated_at=bindparam("updated_at"),
+                last_error=bindparam("last_error"), next_attempt_at=bindparam("next_attempt_at"),
+                remote_id=func.coalesce(bindparam("remote_id"), table.c.remote_id)),
+        [{"remote_id": None, **r["dispatch"], "b_id": r["claim"].dispatch_id, "b_lease": r["claim"].leased_until}
+         for r in records],
+    )
+
+
+def _load_for_delivery(session: Session, dispatch_ids: list[int]) -> dict[int, tuple[Lead, Delivery, str]]:
+    """Each claimed dispatch's lead, delivery and source slug, in one query."""
+    rows = session.execute(
+        select(Dispatch.id, Lead, Delivery, Source.slug)
+        .join(Lead, Lead.id == Dispatch.lead_id)
+        .join(Delivery, Delivery.id == Dispatch.delivery_id)
+        .join(Source, Source.id == Lead.source_id)
+        .where(Dispatch.id.in_(dispatch_ids))
+    ).all()
+    return {dispatch_id: (lead, delivery, slug) for dispatch_id, lead, delivery, slug in rows}
 
 
 def next_state(

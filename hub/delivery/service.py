@@ -58,5 +58,6 @@ class DeliveryService:
             self.sweeper.join(timeout=5)
         if self.worker is not None:
             self.worker.stop(timeout=10_000)
+        self.runner.close()
         self.broker.close()
         self.http.close()

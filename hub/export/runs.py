@@ -130,7 +130,12 @@ class ExportRunner:
             render=lambda template: render(template, variables),
             state_dir=self._state_dir(export.transport),
         )
-        result = transport.send(ctx)
+        try:
+            result = transport.send(ctx)
+        except Exception as exc:  # a transport bug: its text may hold a secret, so it is masked like a result
+            log.error("export %s run %s: transport %s raised\n%s", export.slug, run.id, export.transport,
+                      masker.current_traceback())
+            result = TransportResult(outcome=Outcome.FAILED, message=f"{type(exc).__name__}: {exc}")
         if not isinstance(result, TransportResult):
             result = TransportResult(outcome=Outcome.FAILED, message=f"transport returned {type(result).__name__}")
         result.message = masker.text(result.message)

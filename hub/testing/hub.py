@@ -114,13 +114,19 @@ def deliver_lead(hub: Hub, source: str, fields: dict[str, Any], api_key: str | N
     from hub.delivery.service import make_http_client
     from hub.ingestion.intake import Intake
 
-    due: list[int] = []
-    answer = Intake(hub, lambda ids, _delay: due.extend(ids)).receive(source, fields, api_key)
+    intake = Intake(hub, lambda _ids, _delay: None)  # the dispatches are run below instead
+    try:
+        answer = intake.receive(source, fields, api_key)
+    finally:
+        intake.close()
     if answer.status_code != 202:
         raise AssertionError(f"the lead was refused ({answer.status_code}): {answer.body}")
     with make_http_client(2) as http:
         runner = DeliveryRunner(hub, http, lambda *_: None)
-        for dispatch_id in due:
-            runner.run(dispatch_id)
+        try:
+            for dispatch_id in answer.dispatch_ids:
+                runner.run(dispatch_id)
+        finally:
+            runner.close()
     with Session(hub.engine) as session:
         return lead_record(session, answer.body["lead_id"])

@@ -60,6 +60,12 @@ class HubProcess:
         self.proc.kill()
         return self.proc.wait(timeout=10)
 
+    def terminate(self, timeout: float = 30.0) -> int:
+        """SIGTERM, as systemd or Kubernetes would; returns the exit code once the process has finished."""
+        assert self.proc is not None
+        self.proc.terminate()
+        return self.proc.wait(timeout=timeout)
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()

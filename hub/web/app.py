@@ -76,6 +76,7 @@ def create_app(hub: Hub, service: DeliveryService | None = None, *, embedded: bo
     if embedded is None:
         embedded = hub.settings.embedded_broker
     scheduler = Scheduler(hub, interval=hub.settings.sweep_interval * 2.5)
+    intake = Intake(hub, service.enqueue)
 
     def start() -> None:
         # A few request threads keep the database lock moving; dozens only fight over the GIL.
@@ -85,6 +86,7 @@ def create_app(hub: Hub, service: DeliveryService | None = None, *, embedded: bo
             scheduler.start()
 
     def stop() -> None:
+        intake.close()  # the leads already answered are committed; this only ends the writer thread
         scheduler.stop()
         service.stop()
 
@@ -93,7 +95,7 @@ def create_app(hub: Hub, service: DeliveryService | None = None, *, embedded: bo
                         prometheus, home,
                         static_router(), AdminAuth, AdminOverview, AdminSources, AdminDeliveries, AdminLeads,
                         AdminExports],
-        state=State({"hub": hub, "service": service, "intake": Intake(hub, service.enqueue),
+        state=State({"hub": hub, "service": service, "intake": intake,
                      "login_throttle": LoginThrottle()}),
         on_startup=[start],
         on_shutdown=[stop],
@@ -102,4 +104,5 @@ def create_app(hub: Hub, service: DeliveryService | None = None, *, embedded: bo
         template_config=template_config(),
         exception_handlers={**EXCEPTION_HANDLERS, NotSignedIn: to_login},  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(title="Leadhub", version=__version__, path="/schema"),
+        logging_config=None,  # Litestar's default would replace the handlers hub.logs set up (JSON lines)
     )

@@ -1,5 +1,7 @@
 """The baseline: a bare Litestar app that durably stores each JSON lead in SQLite (WAL) and answers 202.
 
+With BASELINE_DB set to a postgresql:// URL it stores into PostgreSQL instead (the `--production` baseline).
+
 With BASELINE_SINK set, it also posts each lead to that URL inline before answering (the end-to-end baseline).
 Run: uvicorn bench.baseline_app:app (the same server and settings as leadhub serve).
 """
@@ -23,15 +25,32 @@ _client = httpx.Client(limits=httpx.Limits(max_connections=100), timeout=30) if 
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-def _connect() -> sqlite3.Connection:
+POSTGRES = DB.startswith("postgresql://")
+
+
+def _connect():  # type: ignore[no-untyped-def]
+    if POSTGRES:
+        import psycopg
+
+        return psycopg.connect(DB, autocommit=True)  # each INSERT its own committed transaction
     db = sqlite3.connect(DB, isolation_level=None, check_same_thread=False, timeout=30)
     db.execute("PRAGMA synchronous=NORMAL")
     return db
 
 
-with _connect() as setup:  # once, before any thread: WAL and the table
-    setup.execute("PRAGMA journal_mode=WAL")
-    setup.execute("CREATE TABLE IF NOT EXISTS lead (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+def _setup() -> None:
+    """Once, before any thread: WAL and the table."""
+    db = _connect()
+    if POSTGRES:
+        db.execute("CREATE TABLE IF NOT EXISTS lead (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)")
+    else:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE IF NOT EXISTS lead (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+    db.close()
+
+
+_setup()
+INSERT = "INSERT INTO lead (body) VALUES (%s) RETURNING id" if POSTGRES else "INSERT INTO lead (body) VALUES (?)"
 
 
 def _db() -> sqlite3.Connection:
@@ -45,10 +64,11 @@ def ingest(body: RawBody) -> Response[bytes]:
     lead = msgspec.json.decode(body)
     if not isinstance(lead, dict):
         return Response(b'{"error":"not an object"}', status_code=422)
-    cursor = _db().execute("INSERT INTO lead (body) VALUES (?)", (msgspec.json.encode(lead).decode(),))
+    cursor = _db().execute(INSERT, (msgspec.json.encode(lead).decode(),))
+    lead_id = cursor.fetchone()[0] if POSTGRES else cursor.lastrowid
     if _client is not None:
         _client.post(SINK, content=body, headers={"Content-Type": "application/json"})
-    return Response(b'{"lead_id":%d,"status":"accepted"}' % cursor.lastrowid, status_code=202)
+    return Response(b'{"lead_id":%d,"status":"accepted"}' % lead_id, status_code=202)
 
 
 app = Litestar(route_handlers=[ingest])

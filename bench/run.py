@@ -1,8 +1,11 @@
 """`make bench`: intake, end-to-end delivery and export, each beside a baseline measured in the same run.
 
-    .venv/bin/python bench/run.py [--n 20000] [--export-rows 100000,1000000] [--quick]
+    .venv/bin/python bench/run.py [--n 20000] [--export-rows 100000,1000000] [--quick] [--production]
 
 Writes bench/results/<time>.json and prints a Markdown table. Every process is on 127.0.0.1.
+The embedded default runs one `leadhub serve` on SQLite; `--production` runs `leadhub serve`
+and a `leadhub worker` on a fresh PostgreSQL database and a private Redis queue, and the
+baseline app stores into PostgreSQL too, so each ratio compares like with like.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -26,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from hub.testing.process import HubProcess, free_port  # noqa: E402
+from hub.testing.services import broker_queue, postgres_database  # noqa: E402
 
 PY = sys.executable
 FIELDS = [{"name": "first_name", "type": "string", "required": True}, {"name": "last_name", "type": "string"},
@@ -58,10 +64,11 @@ def wait_http(url: str, timeout: float = 30) -> None:
 class Baseline:
     """The bare Litestar app under uvicorn (optionally posting each lead to a sink inline)."""
 
-    def __init__(self, folder: Path, sink: str = "") -> None:
+    def __init__(self, folder: Path, sink: str = "", database: str = "") -> None:
         self.port = free_port()
         folder.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "BASELINE_DB": str(folder / "baseline.db"), "BASELINE_SINK": sink}
+        database = database.replace("postgresql+psycopg://", "postgresql://") or str(folder / "baseline.db")
+        env = {**os.environ, "BASELINE_DB": database, "BASELINE_SINK": sink}
         self.proc = subprocess.Popen([PY, "-m", "uvicorn", "bench.baseline_app:app", "--port", str(self.port),
                                       "--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env)
         wait_http(f"http://127.0.0.1:{self.port}/")
@@ -105,58 +112,79 @@ class Sink:
         self.proc.wait(timeout=10)
 
 
-def hub_with(folder: Path, deliveries: int, sink_url: str) -> HubProcess:
-    """A fresh Leadhub: one source, ``deliveries`` http_post deliveries to the sink, served in its own process."""
+@contextmanager
+def backend(production: bool) -> Iterator[dict[str, str]]:
+    """HUB_* settings for a fresh store: SQLite under the data dir, or a new PostgreSQL database and Redis queue."""
+    if not production:
+        yield {}
+        return
+    with postgres_database() as database, broker_queue("redis") as broker:
+        yield {"HUB_DATABASE_URL": database, **broker}
+
+
+@contextmanager
+def baseline_app(folder: Path, production: bool, sink: str = "") -> Iterator[Baseline]:
+    with backend(production) as env:
+        base = Baseline(folder, sink, env.get("HUB_DATABASE_URL", ""))
+        try:
+            yield base
+        finally:
+            base.stop()
+
+
+@contextmanager
+def running_hub(folder: Path, deliveries: int, sink_url: str, production: bool) -> Iterator[str]:
+    """A fresh Leadhub with one source and ``deliveries`` http_post deliveries to the sink; yields its webhook URL.
+
+    Embedded: one `leadhub serve`. Production: `leadhub serve` plus one `leadhub worker`.
+    """
     from hub.config.apply import apply_document
     from hub.testing.hub import make_test_hub
 
-    hub = make_test_hub(folder, fast=False)
-    apply_document(hub, {
-        "sources": [{"slug": "bench", "api_key": "bench-key", "fields": FIELDS}],
-        "buyers": [{"slug": "buyer"}],
-        "deliveries": [{"slug": f"sink-{i}", "buyer": "buyer", "sources": ["bench"], "channel": "http_post",
-                        "config": {"url": sink_url}} for i in range(deliveries)],
-    })
-    hub.engine.dispose()
-    return HubProcess({"HUB_DATA_DIR": str(folder)}, folder / "serve.log").start(ready_timeout=60)
+    with backend(production) as env:
+        hub = make_test_hub(folder, fast=False, env=env)
+        apply_document(hub, {
+            "sources": [{"slug": "bench", "api_key": "bench-key", "fields": FIELDS}],
+            "buyers": [{"slug": "buyer"}],
+            "deliveries": [{"slug": f"sink-{i}", "buyer": "buyer", "sources": ["bench"], "channel": "http_post",
+                            "config": {"url": sink_url}} for i in range(deliveries)],
+        })
+        hub.engine.dispose()
+        settings = {"HUB_DATA_DIR": str(folder), **env}
+        processes = [HubProcess(settings, folder / "serve.log").start(ready_timeout=60)]
+        try:
+            if production:
+                processes.append(HubProcess(settings, folder / "worker.log", command="worker").start())
+            yield f"{processes[0].url}/webhooks/bench?key=bench-key"
+        finally:
+            for process in processes:
+                process.stop()
 
 
 def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p))] if values else 0.0
 
 
-def intake(n: int, work: Path) -> dict:
-    base = Baseline(work / "b1")
-    try:
+def intake(n: int, work: Path, production: bool) -> dict:
+    with baseline_app(work / "b1", production) as base:
         baseline = loadgen(base.url, n)
-    finally:
-        base.stop()
-    hub = hub_with(work / "h1", 0, "")
-    try:
-        url = f"{hub.url}/webhooks/bench?key=bench-key"
+    with running_hub(work / "h1", 0, "", production) as url:
         leadhub = loadgen(url, n)
         half = loadgen(url, min(n // 2, 5000), rate=leadhub["rate"] / 2)
-    finally:
-        hub.stop()
     return {"baseline": baseline, "leadhub": leadhub, "leadhub_half_rate": half,
             "ratio": round(leadhub["rate"] / baseline["rate"], 3)}
 
 
-def end_to_end(n: int, work: Path, deliveries: int) -> dict:
+def end_to_end(n: int, work: Path, deliveries: int, production: bool) -> dict:
     sink = Sink()
     try:
-        base = Baseline(work / f"b-e2e-{deliveries}", sink=sink.url)
-        try:
+        with baseline_app(work / f"b-e2e-{deliveries}", production, sink=sink.url) as base:
             started = time.time()
             baseline = loadgen(base.url, n)
             stats = sink.wait_for(n)
             baseline["delivered_rate"] = round(n / (stats["last"] - started), 1)
-        finally:
-            base.stop()
         sink.reset()
-        hub = hub_with(work / f"h-e2e-{deliveries}", deliveries, sink.url)
-        try:
-            url = f"{hub.url}/webhooks/bench?key=bench-key"
+        with running_hub(work / f"h-e2e-{deliveries}", deliveries, sink.url, production) as url:
             started = time.time()
             leadhub = loadgen(url, n)
             stats = sink.wait_for(n * deliveries)
@@ -165,8 +193,6 @@ def end_to_end(n: int, work: Path, deliveries: int) -> dict:
             half = loadgen(url, min(n // 4, 3000), rate=leadhub["rate"] / 2)
             latencies = sink.wait_for(half["count"] * deliveries)["latencies_ms"]
             half.update(buyer_p50_ms=pct(latencies, 0.5), buyer_p99_ms=pct(latencies, 0.99))
-        finally:
-            hub.stop()
     finally:
         sink.stop()
     return {"deliveries_per_lead": deliveries, "baseline": baseline, "leadhub": leadhub, "leadhub_half_rate": half,
@@ -186,49 +212,76 @@ print(json.dumps({"status": run.status, "rows": run.row_count, "bytes": run.byte
 """
 
 
-def export(rows: int, work: Path) -> dict:
+COLUMNS = ("first_name", "last_name", "email", "phone", "postcode", "consent", "notes", "seq")
+
+
+def export(rows: int, work: Path, production: bool) -> dict:
+    from sqlalchemy import select, update
+
     from hub.config.apply import apply_document
+    from hub.models import Export, Source
     from hub.testing.hub import make_test_hub
 
     folder = work / f"export-{rows}"
     outbox = folder / "outbox"
     outbox.mkdir(parents=True)
-    hub = make_test_hub(folder, fast=False)
-    apply_document(hub, {
-        "sources": [{"slug": "bench", "fields": FIELDS}], "buyers": [{"slug": "buyer"}],
-        "exports": [{"slug": "bulk", "buyer": "buyer", "sources": ["bench"], "schedule": "0 9 * * *",
-                     "transport": "directory", "config": {"path": str(outbox)}, "zip_password": "bench-pass",
-                     "mapping": [{"target": c, "source": c} for c in ("first_name", "last_name", "email", "phone",
-                                                                      "postcode", "consent", "notes", "seq")]}]})
-    db = sqlite3.connect(folder / "leadhub.db")
-    db.execute("UPDATE export SET created_at = '2000-01-01 00:00:00.000000'")
-    moment = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S.%f")
-    source_id = db.execute("SELECT id FROM source").fetchone()[0]
-    notes = "Interested in a quote for home insurance; call after five." * 2
-    db.executemany(
-        "INSERT INTO lead (source_id, received_at, status, fields) VALUES (?, ?, 'accepted', ?)",
-        ((source_id, moment, json.dumps({"first_name": "Bench", "last_name": f"Lead{i:07d}", "email": f"l{i}@x.com",
-                                        "phone": "+447911123456", "postcode": "SW1A 1AA", "consent": True,
-                                        "notes": notes, "seq": i})) for i in range(rows)))
-    db.commit()
-    db.close()
-    hub.engine.dispose()
-    env = {**os.environ, "HUB_DATA_DIR": str(folder)}
-    leadhub = json.loads(subprocess.run([PY, "-c", EXPORT_SCRIPT], env=env, check=True, capture_output=True,
-                                        text=True, cwd=ROOT).stdout.strip().splitlines()[-1])
-    query = ("SELECT json_extract(fields,'$.first_name'), json_extract(fields,'$.last_name'), "
-             "json_extract(fields,'$.email'), json_extract(fields,'$.phone'), json_extract(fields,'$.postcode'), "
-             "json_extract(fields,'$.consent'), json_extract(fields,'$.notes'), json_extract(fields,'$.seq') "
-             "FROM lead ORDER BY id")
-    started = time.perf_counter()
-    subprocess.run(f"sqlite3 -csv {folder / 'leadhub.db'} \"{query}\" | 7z a -tzip -pbench-pass -mem=AES256 "
-                   f"-sibaseline.csv {folder / 'baseline.zip'} > /dev/null", shell=True, check=True)
-    baseline_seconds = round(time.perf_counter() - started, 2)
+    with backend(production) as env:
+        hub = make_test_hub(folder, fast=False, env=env)
+        apply_document(hub, {
+            "sources": [{"slug": "bench", "fields": FIELDS}], "buyers": [{"slug": "buyer"}],
+            "exports": [{"slug": "bulk", "buyer": "buyer", "sources": ["bench"], "schedule": "0 9 * * *",
+                         "transport": "directory", "config": {"path": str(outbox)}, "zip_password": "bench-pass",
+                         "mapping": [{"target": c, "source": c} for c in COLUMNS]}]})
+        with hub.engine.begin() as conn:  # the export's window starts at its creation: make it cover the leads
+            conn.execute(update(Export.__table__).values(created_at=datetime(2000, 1, 1, tzinfo=timezone.utc)))
+            source_id = conn.execute(select(Source.__table__.c.id)).scalar_one()
+        hub.engine.dispose()
+        moment = datetime.now(timezone.utc) - timedelta(hours=1)
+        notes = "Interested in a quote for home insurance; call after five." * 2
+        leads = ((source_id, moment, json.dumps({
+            "first_name": "Bench", "last_name": f"Lead{i:07d}", "email": f"l{i}@x.com", "phone": "+447911123456",
+            "postcode": "SW1A 1AA", "consent": True, "notes": notes, "seq": i})) for i in range(rows))
+        database = env.get("HUB_DATABASE_URL", "").replace("postgresql+psycopg://", "postgresql://")
+        (_copy_into_postgres if production else _insert_into_sqlite)(database or str(folder / "leadhub.db"), leads)
+
+        script_env = {**os.environ, "HUB_DATA_DIR": str(folder), **env}
+        leadhub = json.loads(subprocess.run([PY, "-c", EXPORT_SCRIPT], env=script_env, check=True,
+                                            capture_output=True, text=True, cwd=ROOT).stdout.strip().splitlines()[-1])
+        started = time.perf_counter()
+        subprocess.run(f"{_csv_command(database, folder)} | 7z a -tzip -pbench-pass -mem=AES256 "
+                       f"-sibaseline.csv {folder / 'baseline.zip'} > /dev/null", shell=True, check=True)
+        baseline_seconds = round(time.perf_counter() - started, 2)
     if leadhub["status"] != "succeeded" or leadhub["rows"] != rows:
         raise RuntimeError(f"the export run did not write {rows} rows: {leadhub}")
     return {"rows": rows, "leadhub": leadhub, "baseline_seconds": baseline_seconds,
             "time_ratio": round(leadhub["seconds"] / baseline_seconds, 2),
             "peak_rss_within_200_mb": leadhub["peak_rss_mb"] < 200}
+
+
+def _insert_into_sqlite(path: str, leads: Iterator[tuple]) -> None:
+    db = sqlite3.connect(path)
+    db.executemany("INSERT INTO lead (source_id, received_at, status, fields) VALUES (?, ?, 'accepted', ?)",
+                   ((source, moment.strftime("%Y-%m-%d %H:%M:%S.%f"), fields) for source, moment, fields in leads))
+    db.commit()
+    db.close()
+
+
+def _copy_into_postgres(url: str, leads: Iterator[tuple]) -> None:
+    import psycopg
+
+    with psycopg.connect(url) as db, db.cursor().copy(
+            "COPY lead (source_id, received_at, status, fields) FROM STDIN") as copy:
+        for source, moment, fields in leads:
+            copy.write_row((source, moment, "accepted", fields))
+
+
+def _csv_command(postgres_url: str, folder: Path) -> str:
+    """The baseline's CSV of the same columns, straight from the database's own command-line client."""
+    if postgres_url:
+        columns = ", ".join(f"fields->>'{c}'" for c in COLUMNS)
+        return f"psql -q {postgres_url} -c \"COPY (SELECT {columns} FROM lead ORDER BY id) TO STDOUT WITH CSV\""
+    columns = ", ".join(f"json_extract(fields,'$.{c}')" for c in COLUMNS)
+    return f"sqlite3 -csv {folder / 'leadhub.db'} \"SELECT {columns} FROM lead ORDER BY id\""
 
 
 def table(results: dict) -> str:
@@ -258,6 +311,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20000)
     parser.add_argument("--export-rows", default="100000,1000000")
     parser.add_argument("--quick", action="store_true", help="2 000 leads and a 20 000-row export")
+    parser.add_argument("--production", action="store_true",
+                        help="PostgreSQL + Redis with a separate `leadhub worker` (services on 127.0.0.1)")
     parser.add_argument("--only", default="intake,end_to_end,export",
                         help="comma-separated parts to run (intake, end_to_end, export); the table shows those")
     args = parser.parse_args()
@@ -269,14 +324,17 @@ def main() -> None:
             "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
             "command": " ".join(["make bench"] + sys.argv[1:]),
-            "intake": intake(n, work) if "intake" in parts else None,
-            "end_to_end": [end_to_end(n, work, 1), end_to_end(n // 4, work, 5)] if "end_to_end" in parts else [],
-            "export": [export(r, work) for r in rows] if "export" in parts else [],
+            "mode": "production: PostgreSQL + Redis, serve + worker" if args.production else "embedded: SQLite",
+            "intake": intake(n, work, args.production) if "intake" in parts else None,
+            "end_to_end": [end_to_end(n, work, 1, args.production), end_to_end(n // 4, work, 5, args.production)]
+            if "end_to_end" in parts else [],
+            "export": [export(r, work, args.production) for r in rows] if "export" in parts else [],
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
     out = ROOT / "bench" / "results" / f"{results['when'].replace(':', '')}.json"
     out.write_text(json.dumps(results, indent=2))
+    print(f"{results['mode']}; {results['machine']}\n")
     print(table(results))
     print(f"\n{out.relative_to(ROOT)}")
     # Memory is the one hard limit: a buyer's big file must never take the hub down.

@@ -75,8 +75,9 @@ class Masker:
     """Replaces known secret values (and their URL/base64 forms) with ``MASK`` in any text."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
+        self.secrets = tuple(secrets)
         variants: set[str] = set()
-        for secret in secrets:
+        for secret in self.secrets:
             if len(secret) < 4:  # masking "a" would mangle every text; short secrets are weak anyway
                 continue
             variants.update({secret, quote(secret, safe=""), quote_plus(secret)})
@@ -84,6 +85,10 @@ class Masker:
             variants.update(_base64_cores(secret))  # ... and inside a longer value
         ordered = sorted(variants, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+    def including(self, more: Iterable[str]) -> Masker:
+        """A masker for these secrets as well (values learnt at run time)."""
+        return Masker((*self.secrets, *more))
 
     def text(self, value: str) -> str:
         return self._pattern.sub(MASK, value) if self._pattern and value else value

@@ -90,7 +90,7 @@ SECRETS: dict[str, str] = {
     "buyer password": "buyerPW-W6m+c/3Ro-Leak",
     "HUB_SECRET_KEY": "hubSecretKey-X4z+s/7Ig-Leak",
     "secret typed into a form": "typedPW-Y9h+n/5Ep-Leak",
-    # Added at run time: the API token, the buyer's (used) invitation token.
+    # Added at run time: the API token, the buyer's (used) invitation token, the OAuth access token.
 }
 BASIC_USER = "crm-user"
 SMTP_USER, HUB_SMTP_USER = "mailer", "hub-mailer"
@@ -430,7 +430,9 @@ def test_no_secret_reaches_any_response_page_log_attempt_dump_or_file(tmp_path, 
         for path in ("/basic", "/bearer", "/query", "/header", "/oauth-leads", "/sb/integrations/create_brandawareness",
                      TWILIO_PATH):
             peer.route("POST", path, buyer)
-        peer.route("POST", "/oauth/token", Answer(json={"access_token": "runtime-access-token", "expires_in": 3600}))
+        # Fetched at run time, so known to no configuration: the channel hands it to the hub to mask.
+        access_token = secrets["OAuth access token (fetched at run time)"] = "accessTok-R2d+k/6Jb-Leak"
+        peer.route("POST", "/oauth/token", Answer(json={"access_token": access_token, "expires_in": 3600}))
         monkeypatch.setenv("LEAKTEST_TWILIO_TOKEN", secrets["twilio auth_token (env:)"])
         monkeypatch.setenv("HUB_SMTP_URL", f"smtp://{HUB_SMTP_USER}:{quote(secrets['HUB_SMTP_URL password'], safe='')}"
                                            f"@127.0.0.1:{smtp_port}?security=none&from=files%40hub.example")

@@ -150,7 +150,7 @@ class DeliveryRunner:
         if not isinstance(result, DeliveryResult):
             return DeliveryResult.failed(f"channel '{delivery.channel}' returned {type(result).__name__}, "
                                          "not a DeliveryResult"), masker
-        return result, masker
+        return result, (masker.including(result.secrets) if result.secrets else masker)
 
     def _record(
         self, taken: Claim, delivery: Delivery, result: DeliveryResult, masker: Masker, started: Any, duration_ms: float

@@ -52,6 +52,9 @@ class DeliveryResult(msgspec.Struct, omit_defaults=True):
     request: Exchange | None = None
     response: Exchange | None = None
     details: dict[str, Any] = {}  # anything else worth showing with the lead (e.g. links)
+    # Secrets the channel obtained while delivering (an access token from a token call): the hub
+    # masks them, like the configured secrets, in everything it stores or logs about this attempt.
+    secrets: list[str] = []
 
     @property
     def is_accepted(self) -> bool:

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 import httpx
+import msgspec
 
 from hub.plugins.contract import (
     Channel,
@@ -82,17 +83,19 @@ class HttpPostChannel(Channel):
                 return (DeliveryResult.failed if exc.transient else DeliveryResult.rejected)(str(exc), request=excerpt)
             apply_auth(config.auth, request, token)
             sent = _exchange_of_request(request)
+            fetched = {"secrets": [token]} if token else {}  # the hub masks the token wherever it shows
             try:
                 response = ctx.http.send(_with_timeout(request, config.timeout_seconds))
             except httpx.TimeoutException:
-                return DeliveryResult.failed(f"no answer within {config.timeout_seconds:g}s", request=sent)
+                return DeliveryResult.failed(f"no answer within {config.timeout_seconds:g}s", request=sent, **fetched)
             except httpx.TransportError as exc:
-                return DeliveryResult.failed(f"connection failed: {type(exc).__name__}: {exc}", request=sent)
+                return DeliveryResult.failed(f"connection failed: {type(exc).__name__}: {exc}", request=sent,
+                                             **fetched)
             if (response.status_code == 401 and isinstance(config.auth, TokenAuth)
                     and not attempt_with_fresh_token):
                 self.tokens.forget(config.auth)  # the buyer revoked it early: fetch a new one once
                 continue
-            return self.read_answer(config, response, sent)
+            return msgspec.structs.replace(self.read_answer(config, response, sent), **fetched)
         raise AssertionError("unreachable")
 
     def _token(self, config: HttpPostConfig, http: httpx.Client) -> str | None:

@@ -48,8 +48,9 @@ class DeliveryService:
         self.worker = dramatiq.Worker(self.broker, worker_threads=self.hub.settings.worker_threads, worker_timeout=200)
         self.worker.start()
         if sweeper:
-            self.sweeper = Sweeper(self.hub.engine, self.enqueue, self.hub.settings.sweep_interval,
-                                   self.hub.settings.sweep_grace)
+            settings = self.hub.settings
+            self.sweeper = Sweeper(self.hub.engine, self.enqueue, settings.sweep_interval, settings.sweep_grace,
+                                   first_grace=0.0 if settings.embedded_broker else settings.sweep_grace)
             self.sweeper.start()
 
     def stop(self) -> None:

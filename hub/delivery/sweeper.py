@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
@@ -23,9 +23,14 @@ log = logging.getLogger("leadhub.sweeper")
 
 
 def sweep(engine: Engine, enqueue: Callable[[list[int], float | None], None], grace_seconds: float,
-          limit: int = 1000) -> int:
-    """Enqueue dispatches due for more than ``grace_seconds`` and not leased; returns how many."""
+          limit: int = 1000, since: datetime | None = None) -> int:
+    """Enqueue dispatches due for more than ``grace_seconds`` (before ``since``, default now) and not leased.
+
+    Returns how many. Rows it sends are touched to "now", so a following sweep of the same
+    round (same ``since``) moves on to the next rows instead of sending these again.
+    """
     now = utcnow()
+    since = since or now
     table = Dispatch.__table__
     with Session(engine) as session:
         ids = list(
@@ -33,7 +38,7 @@ def sweep(engine: Engine, enqueue: Callable[[list[int], float | None], None], gr
                 select(table.c.id)
                 .where(
                     table.c.status.in_(RETRYABLE),
-                    table.c.next_attempt_at <= now - timedelta(seconds=grace_seconds),
+                    table.c.next_attempt_at <= since - timedelta(seconds=grace_seconds),
                     (table.c.leased_until.is_(None)) | (table.c.leased_until < now),
                 )
                 .order_by(table.c.next_attempt_at)
@@ -51,19 +56,28 @@ def sweep(engine: Engine, enqueue: Callable[[list[int], float | None], None], gr
 
 
 class Sweeper(threading.Thread):
-    """Runs :func:`sweep` every ``interval`` seconds until stopped; the first sweep ignores the grace."""
+    """Runs :func:`sweep` every ``interval`` seconds until stopped.
+
+    ``first_grace`` is the grace of the first round: 0 for the in-memory broker, whose
+    messages died with the previous process; the normal grace for Redis and RabbitMQ,
+    which still hold them (a worker starting while leads arrive must not duplicate them all).
+    """
 
     def __init__(self, engine: Engine, enqueue: Callable[[list[int], float | None], None],
-                 interval: float, grace: float) -> None:
+                 interval: float, grace: float, first_grace: float = 0.0) -> None:
         super().__init__(name="leadhub-sweeper", daemon=True)
         self.engine, self.enqueue, self.interval, self.grace = engine, enqueue, interval, grace
+        self.first_grace = first_grace
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        grace = 0.0  # on start, whatever is due was lost with the previous process
+        grace = self.first_grace
         while not self.stopping.is_set():
             try:
-                while sweep(self.engine, self.enqueue, grace) >= 1000:
+                # One round may take several pages; without the fixed ``since`` a zero grace would
+                # resend the first page again and again while more than a page of rows is due.
+                since = utcnow()
+                while sweep(self.engine, self.enqueue, grace, since=since) >= 1000:
                     pass
             except Exception:  # a database hiccup must not end the sweeper
                 log.exception("sweep failed; trying again in %.1fs", self.interval)

@@ -77,15 +77,19 @@ def serve(host: str, port: int) -> None:
     """Serve the webhooks, API and (embedded broker) the worker and sweeper."""
     import uvicorn
 
+    from hub.accounts.admins import ensure_first_admin
+    from hub.delivery.service import DeliveryService
     from hub.web.app import create_app
 
-    from hub.accounts.admins import ensure_first_admin
-
     hub = _hub()
-    app = create_app(hub)
+    settings = hub.settings
+    child = settings.embedded_broker and settings.embedded_worker == "process"
+    app = create_app(hub, DeliveryService(hub, worker_process=child))
     first = ensure_first_admin(hub.engine)
-    mode = "embedded broker, worker and sweeper in this process" if hub.settings.embedded_broker else (
-        "external broker: run `leadhub worker` for delivery")
+    if not settings.embedded_broker:
+        mode = "external broker: run `leadhub worker` for delivery"
+    else:
+        mode = f"embedded broker; delivery and sweeper in {'a child process' if child else 'this process'}"
     click.echo(f"Leadhub {__version__} on http://{host}:{port} ({mode})")
     click.echo(f"  data: {hub.settings.data_dir}   database: {hub.engine.url.render_as_string(hide_password=True)}")
     click.echo("  webhooks: POST /webhooks/<source>   API: /api/v1 (token: `leadhub tokens create NAME`)"
@@ -100,18 +104,28 @@ def serve(host: str, port: int) -> None:
 
 
 @main.command()
+@click.option("--embedded", is_flag=True, hidden=True,
+              help="Started by `leadhub serve`: take dispatch ids from stdin into an in-process broker.")
 @friendly_errors
-def worker() -> None:
+def worker(embedded: bool) -> None:
     """Run delivery workers and the sweeper against HUB_BROKER_URL (Redis or RabbitMQ)."""
     from hub.delivery.service import DeliveryService
+    from hub.delivery.worker_process import serve_stdin
 
     hub = _hub()
-    if hub.settings.embedded_broker:
+    if hub.settings.embedded_broker and not embedded:
         raise click.ClickException("leadhub worker needs HUB_BROKER_URL (redis://... or amqp://...); "
                                    "with the embedded broker, `leadhub serve` runs the worker itself")
     service = DeliveryService(hub)
     _freeze_startup_objects()
     service.start_worker()
+    if embedded:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # unwinds to the finally: a graceful stop
+        try:
+            serve_stdin(service.enqueue)  # until `serve` closes the pipe (or dies)
+        finally:
+            service.stop()
+        return
     click.echo(f"worker running {hub.settings.worker_threads} threads on {hub.settings.broker_url.split('@')[-1]}")
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -39,7 +39,7 @@ class Settings:
     broker_url: str  # "" or "stub://" means the embedded in-process broker
     secret_key: str
     max_body_bytes: int = 64 * 1024
-    worker_threads: int = 8
+    worker_threads: int = 16  # tries in flight per worker process (I/O-bound; more threads also batch the ledger better)
     request_threads: int = 8  # threads answering webhooks and pages
     sweep_interval: float = 2.0  # seconds between sweeps
     sweep_grace: float = 30.0  # a due row untouched this long is assumed lost by the broker
@@ -48,6 +48,7 @@ class Settings:
     sqlite_synchronous: str = "NORMAL"  # FULL survives power loss too, at about a third of the intake rate
     retry_base_seconds: float = 10.0  # the first retry's delay; doubles per failure
     queue_name: str = "leadhub_deliveries"  # one per hub when several hubs share a broker
+    embedded_worker: str = "process"  # embedded broker under `serve`: delivery in a child process, or "thread"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -92,7 +93,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         broker_url=broker_url,
         secret_key=_secret_key(data_dir, env),
         max_body_bytes=_int(env, "HUB_MAX_BODY_BYTES", 64 * 1024),
-        worker_threads=_int(env, "HUB_WORKER_THREADS", 8),
+        worker_threads=_int(env, "HUB_WORKER_THREADS", 16),
         request_threads=_int(env, "HUB_REQUEST_THREADS", 8),
         sweep_interval=_float(env, "HUB_SWEEP_INTERVAL", 2.0),
         sweep_grace=_float(env, "HUB_SWEEP_GRACE", 30.0),
@@ -101,6 +102,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         sqlite_synchronous=_choice(env, "HUB_SQLITE_SYNCHRONOUS", ("NORMAL", "FULL"), "NORMAL"),
         retry_base_seconds=_float(env, "HUB_RETRY_BASE_SECONDS", 10.0),
         queue_name=env.get("HUB_QUEUE_NAME") or "leadhub_deliveries",
+        embedded_worker=_choice(env, "HUB_EMBEDDED_WORKER", ("PROCESS", "THREAD"), "PROCESS").lower(),
     )
 
 

@@ -1,9 +1,10 @@
 """The Dramatiq broker and the one generic actor that runs every channel.
 
 Embedded (no HUB_BROKER_URL): a StubBroker with an in-process Worker. Redis or
-RabbitMQ: the real brokers, with `leadhub worker` processes. Messages carry a
-dispatch id only; the dispatch row is the record, so a lost message costs a
-sweep interval, never a lead.
+RabbitMQ: the real brokers, with `leadhub worker` processes. A message carries
+dispatch ids only, up to ``BATCH`` of them (the leads one commit stored, or one
+sweep found); the dispatch row is the record, so a lost message costs a sweep
+interval, never a lead.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dramatiq.brokers.stub import StubBroker
 from hub.settings import Settings
 
 ACTOR = "leadhub_deliver"
+BATCH = 50  # dispatch ids per message: one claim transaction each, and still spread over several workers
 
 
 def build_broker(settings: Settings) -> dramatiq.Broker:
@@ -38,11 +40,13 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
 class DispatchQueue:
     """Sends dispatch ids to the generic delivery actor."""
 
-    def __init__(self, broker: dramatiq.Broker, handler: Callable[[int], None], time_limit_ms: int,
+    def __init__(self, broker: dramatiq.Broker, handler: Callable[[list[int]], object], time_limit_ms: int,
                  queue_name: str) -> None:
         self.broker = broker
-        def deliver(dispatch_id: int) -> None:  # returns nothing: Dramatiq would warn about a discarded result
-            handler(dispatch_id)
+
+        def deliver(dispatch_ids: list[int] | int) -> None:  # returns nothing: Dramatiq would warn about a result
+            # A single id is a message from a release that sent one id per message.
+            handler([dispatch_ids] if isinstance(dispatch_ids, int) else dispatch_ids)
 
         self.actor = dramatiq.actor(
             deliver,
@@ -55,5 +59,6 @@ class DispatchQueue:
 
     def send(self, dispatch_ids: Iterable[int], delay_seconds: float | None = None) -> None:
         delay = int(delay_seconds * 1000) if delay_seconds else None
-        for dispatch_id in dispatch_ids:
-            self.actor.send_with_options(args=(dispatch_id,), delay=delay)
+        ids = list(dispatch_ids)
+        for start in range(0, len(ids), BATCH):
+            self.actor.send_with_options(args=(ids[start:start + BATCH],), delay=delay)

@@ -1,4 +1,4 @@
-"""Run one dispatch: claim it, map the lead, call the channel, record the attempt.
+"""Run dispatches: claim them, map each lead, call the channel, record the attempt.
 
 This is the body of the one generic worker actor. It never raises for a buyer's
 or a plugin's failure: every try ends as an ``Attempt`` row and a new dispatch
@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import msgspec
-from sqlalchemy import bindparam, func, insert, select, update
-from sqlmodel import Session
 
 from hub import metrics
 from hub.batching import GroupCommit
+from hub.delivery import ledger
 from hub.delivery.context import build_delivery_context
+from hub.delivery.ledger import Claim, Claimed, DeliveryRow, LeadRow
 from hub.delivery.retry import backoff_seconds
 from hub.mapping.engine import MappingError, apply_mapping, parse_rules
-from hub.models import RETRYABLE, Attempt, Delivery, Dispatch, DispatchStatus, Lead, Source, utcnow
+from hub.models import Delivery, DispatchStatus, Lead, utcnow
 from hub.plugins.configs import ConfigErrors
 from hub.plugins.contract import DeliveryResult, Outcome
 from hub.runtime import Hub
@@ -35,66 +35,60 @@ log = logging.getLogger("leadhub.delivery")
 Enqueue = Callable[[list[int], float | None], None]
 
 
-@dataclass(frozen=True)
-class Claim:
-    dispatch_id: int
-    attempt: int  # the number of this try (all tries ever)
-    round_attempt: int  # the number of this try since the last replay
-    leased_until: Any
-
-
-def claim(session: Session, dispatch_ids: list[int], lease_seconds: float) -> dict[int, Claim]:
-    """Take the lease on those of ``dispatch_ids`` that are due (not final, not leased); one statement."""
-    now = utcnow()
-    lease = now + timedelta(seconds=lease_seconds)
-    table = Dispatch.__table__
-    stmt = (
-        update(table)
-        .where(
-            table.c.id.in_(dispatch_ids),
-            table.c.status.in_(RETRYABLE),
-            (table.c.leased_until.is_(None)) | (table.c.leased_until < now),
-            # A delayed broker message may arrive a hair early.
-            (table.c.next_attempt_at.is_(None)) | (table.c.next_attempt_at <= now + timedelta(seconds=1)),
-        )
-        .values(
-            leased_until=lease,
-            attempts=table.c.attempts + 1,
-            round_attempts=table.c.round_attempts + 1,
-            updated_at=now,
-        )
-        .returning(table.c.id, table.c.attempts, table.c.round_attempts)
-    )
-    return {row.id: Claim(row.id, row.attempts, row.round_attempts, lease) for row in session.execute(stmt)}
-
-
 class DeliveryRunner:
-    """Runs dispatches for one worker process; ``http`` is its shared, pooled client."""
+    """Runs dispatches for one worker process; ``http`` is its shared, pooled client.
 
-    def __init__(self, hub: Hub, http: httpx.Client, enqueue: Enqueue) -> None:
+    A broker message carries a batch of dispatch ids. They are tried side by side on
+    ``threads`` delivery threads, so a slow buyer holds up only its own tries; each
+    thread claims its dispatch when it starts it (claims of all threads share one
+    transaction), so nothing is leased while it only waits for a thread.
+    """
+
+    def __init__(self, hub: Hub, http: httpx.Client, enqueue: Enqueue, threads: int = 1) -> None:
         self.hub = hub
         self.http = http
         self.enqueue = enqueue
-        # Claims and records of every worker thread, committed together (see hub.batching).
-        self.ledger: GroupCommit[Claim | dict[str, Any] | int, Any] = GroupCommit(
-            "leadhub-dispatch-ledger", self._ledger_batch)
+        # Claims and records of every thread, committed together (see hub.batching).
+        self.ledger: GroupCommit[list[int] | dict[str, Any], Any] = GroupCommit(
+            "leadhub-dispatch-ledger", self._ledger_batch, after=self._after_commit)
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="leadhub-deliver") if threads > 1 else None
+        self._stopping = False
+
+    def stop_taking(self) -> None:
+        """Start no new tries (shutting down): the ones in flight finish, the rest stay due for the next worker."""
+        self._stopping = True
 
     def close(self) -> None:
+        self.stop_taking()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
         self.ledger.close()
 
     def run(self, dispatch_id: int) -> DispatchStatus | None:
         """Try a dispatch once if it is due; returns its new status, or None if not ours to run."""
-        claimed = self.ledger.run(dispatch_id)
-        if claimed is None:
+        if self._stopping:
             return None
+        claimed: list[Claimed] = self.ledger.run([dispatch_id])
+        return self._finish(claimed[0]) if claimed else None
+
+    def run_batch(self, dispatch_ids: Iterable[int]) -> dict[int, DispatchStatus]:
+        """Try each due dispatch of ``dispatch_ids`` once; returns the new status of each one that was ours."""
+        ids = list(dispatch_ids)
+        if self._pool is None or len(ids) == 1:
+            statuses = [self.run(dispatch_id) for dispatch_id in ids]
+        else:
+            statuses = list(self._pool.map(self.run, ids))
+        return {dispatch_id: status for dispatch_id, status in zip(ids, statuses) if status is not None}
+
+    def _finish(self, claimed: Claimed) -> DispatchStatus:
+        """Try a claimed dispatch, record the try, and schedule the next one if it failed."""
         taken, lead, delivery, source_slug = claimed
+        dispatch_id = taken.dispatch_id
         started = utcnow()
         clock = time.perf_counter()
         result, masker = self._attempt(taken, lead, delivery, source_slug)
         duration_ms = (time.perf_counter() - clock) * 1000
-        status, delay = self._record(taken, delivery, result, masker, started, duration_ms)
-        if delay is not None:
-            self.enqueue([dispatch_id], delay)
+        status = self._record(taken, delivery, result, masker, started, duration_ms)
         metrics.ATTEMPTS.labels(delivery.slug, delivery.channel, result.outcome.value).inc()
         if status != DispatchStatus.ACCEPTED:  # what an operator looks for; successes are in the metrics
             log.log(logging.INFO if status == DispatchStatus.FAILED else logging.WARNING,
@@ -113,7 +107,8 @@ class DeliveryRunner:
         """Run a delivery for a lead without a dispatch (the admin's "send test"); nothing is recorded."""
         return self._attempt(Claim(0, 1, 1, None), lead, delivery, source_slug)
 
-    def _attempt(self, taken: Claim, lead: Lead, delivery: Delivery, source: str) -> tuple[DeliveryResult, Masker]:
+    def _attempt(self, taken: Claim, lead: Lead | LeadRow, delivery: Delivery | DeliveryRow,
+                 source: str) -> tuple[DeliveryResult, Masker]:
         """Everything that can go wrong here becomes a result, never an exception."""
         masker = Masker([])
         if not delivery.enabled:
@@ -153,9 +148,9 @@ class DeliveryRunner:
         return result, (masker.including(result.secrets) if result.secrets else masker)
 
     def _record(
-        self, taken: Claim, delivery: Delivery, result: DeliveryResult, masker: Masker, started: Any, duration_ms: float
-    ) -> tuple[DispatchStatus, float | None]:
-        """Store the attempt and the dispatch's next state; returns it and the retry delay, if any."""
+        self, taken: Claim, delivery: DeliveryRow, result: DeliveryResult, masker: Masker, started: Any, duration_ms: float
+    ) -> DispatchStatus:
+        """Queue the attempt and the dispatch's next state for the ledger; returns that state."""
         status, delay = next_state(result, taken.round_attempt, delivery.max_attempts, self.hub.settings.retry_base_seconds)
         now = utcnow()
         message = masker.text(result.message)[:2000]
@@ -180,53 +175,34 @@ class DeliveryRunner:
         }
         if result.remote_id is not None:
             values["remote_id"] = result.remote_id
-        self.ledger.run({"claim": taken, "attempt": attempt, "dispatch": values})
-        return status, delay
+        # Not waited for: the delivery thread moves on while the ledger commits this with others.
+        # Until then the lease keeps the dispatch ours; close() commits what is still queued.
+        self.ledger.submit({"claim": taken, "attempt": attempt, "dispatch": values, "retry_in": delay})
+        return status
+
+    def _after_commit(self, jobs: list[Any], results: Sequence[Any]) -> None:
+        """Wake the broker for each failed try's next one, once its new state is committed."""
+        for job, result in zip(jobs, results):
+            if not isinstance(job, dict):
+                continue
+            dispatch_id = job["claim"].dispatch_id
+            if isinstance(result, BaseException):
+                log.error("could not record try %s of dispatch %s (%s); it runs again when its lease ends",
+                          job["claim"].attempt, dispatch_id, result, extra={"dispatch_id": dispatch_id})
+            elif job["retry_in"] is not None:
+                self.enqueue([dispatch_id], job["retry_in"])
 
     def _ledger_batch(self, jobs: list[Any]) -> list[Any]:
-        """One transaction for a batch of records (dicts) and claims (dispatch ids), records first."""
-        results: list[Any] = [None] * len(jobs)
-        with Session(self.hub.engine, expire_on_commit=False) as session:
+        """One transaction for a batch of records (dicts) and claims (lists of dispatch ids), records first."""
+        with self.hub.engine.begin() as conn:
             records = [job for job in jobs if isinstance(job, dict)]
             if records:
-                _store_records(session, records)
-            wanted = [job for job in jobs if isinstance(job, int)]
-            taken = claim(session, wanted, self.hub.settings.lease_seconds) if wanted else {}
-            loaded = _load_for_delivery(session, list(taken)) if taken else {}
-            session.commit()
-        for i, job in enumerate(jobs):
-            # pop: a second message for the same dispatch in this batch finds it leased, as it would later.
-            if isinstance(job, int) and (c := taken.pop(job, None)) is not None:
-                results[i] = (c, *loaded[job])
-        return results
-
-
-def _store_records(session: Session, records: list[dict[str, Any]]) -> None:
-    session.execute(insert(Attempt.__table__), [r["attempt"] for r in records])  # Core: no ORM flush
-    table = Dispatch.__table__
-    # Only the holder of the lease moves the dispatch on; a try that outlived
-    # its lease is still logged, but the newer holder decides the status.
-    session.execute(
-        update(table)
-        .where(table.c.id == bindparam("b_id"), table.c.leased_until == bindparam("b_lease"))
-        .values(status=bindparam("status"), leased_until=None, updated_at=bindparam("updated_at"),
-                last_error=bindparam("last_error"), next_attempt_at=bindparam("next_attempt_at"),
-                remote_id=func.coalesce(bindparam("remote_id"), table.c.remote_id)),
-        [{"remote_id": None, **r["dispatch"], "b_id": r["claim"].dispatch_id, "b_lease": r["claim"].leased_until}
-         for r in records],
-    )
-
-
-def _load_for_delivery(session: Session, dispatch_ids: list[int]) -> dict[int, tuple[Lead, Delivery, str]]:
-    """Each claimed dispatch's lead, delivery and source slug, in one query."""
-    rows = session.execute(
-        select(Dispatch.id, Lead, Delivery, Source.slug)
-        .join(Lead, Lead.id == Dispatch.lead_id)
-        .join(Delivery, Delivery.id == Dispatch.delivery_id)
-        .join(Source, Source.id == Lead.source_id)
-        .where(Dispatch.id.in_(dispatch_ids))
-    ).all()
-    return {dispatch_id: (lead, delivery, slug) for dispatch_id, lead, delivery, slug in rows}
+                ledger.store(conn, records)
+            wanted = [dispatch_id for job in jobs if isinstance(job, list) for dispatch_id in job]
+            taken = ledger.claim(conn, wanted, self.hub.settings.lease_seconds) if wanted else {}
+            loaded = ledger.load(conn, taken) if taken else {}
+        # pop: an id asked for twice in this batch is claimed once, as a second message would find it leased.
+        return [[loaded.pop(i) for i in job if i in loaded] if isinstance(job, list) else None for job in jobs]
 
 
 def next_state(

@@ -8,31 +8,40 @@ import dramatiq
 import httpx
 
 from hub.delivery.broker import DispatchQueue, build_broker
+from hub.delivery.http_transport import StdlibTransport
 from hub.delivery.runner import DeliveryRunner
 from hub.delivery.sweeper import Sweeper
+from hub.delivery.worker_process import WorkerProcess
 from hub.runtime import Hub
 
 log = logging.getLogger("leadhub.delivery")
 
 
 def make_http_client(threads: int) -> httpx.Client:
-    """The one pooled client every channel in this process shares (STACK-NOTES: sync httpx, shared)."""
+    """The one client every channel in this process shares: httpx's API on a leaner transport (see http_transport)."""
     return httpx.Client(
-        limits=httpx.Limits(max_connections=threads * 4, max_keepalive_connections=threads * 4),
+        transport=StdlibTransport(max_idle_per_origin=threads * 4),
         timeout=httpx.Timeout(30.0),
         follow_redirects=False,
     )
 
 
 class DeliveryService:
-    """Sends dispatch ids to the broker; with :meth:`start_worker`, also runs them."""
+    """Sends dispatch ids to the broker; with :meth:`start_worker`, also runs them.
 
-    def __init__(self, hub: Hub) -> None:
+    With ``worker_process`` (the embedded default under ``leadhub serve``), the
+    broker, the delivery threads and the sweeper live in a child process instead
+    (see hub.delivery.worker_process), and sending means writing to its stdin.
+    """
+
+    def __init__(self, hub: Hub, *, worker_process: bool = False) -> None:
         self.hub = hub
-        self.broker = build_broker(hub.settings)
         self.http = make_http_client(hub.settings.worker_threads)
-        self.runner = DeliveryRunner(hub, self.http, self.enqueue)
-        self.queue = DispatchQueue(self.broker, self.runner.run, time_limit_ms=int(hub.settings.lease_seconds * 1000),
+        self.child = WorkerProcess() if worker_process else None
+        self.broker = build_broker(hub.settings)
+        self.runner = DeliveryRunner(hub, self.http, self.enqueue, threads=hub.settings.worker_threads)
+        self.queue = DispatchQueue(self.broker, self.runner.run_batch,
+                                   time_limit_ms=int(hub.settings.lease_seconds * 1000),
                                    queue_name=hub.settings.queue_name)
         self.worker: dramatiq.Worker | None = None
         self.sweeper: Sweeper | None = None
@@ -40,11 +49,17 @@ class DeliveryService:
     def enqueue(self, dispatch_ids: list[int], delay_seconds: float | None = None) -> None:
         """Send after commit; a broker failure is logged, not raised: the sweeper will resend."""
         try:
-            self.queue.send(dispatch_ids, delay_seconds)
+            if self.child is not None:
+                self.child.send(dispatch_ids, delay_seconds)
+            else:
+                self.queue.send(dispatch_ids, delay_seconds)
         except Exception:
             log.exception("broker send failed for dispatches %s; the sweeper will resend them", dispatch_ids)
 
     def start_worker(self, *, sweeper: bool = True) -> None:
+        if self.child is not None:
+            self.child.start()
+            return
         self.worker = dramatiq.Worker(self.broker, worker_threads=self.hub.settings.worker_threads, worker_timeout=200)
         self.worker.start()
         if sweeper:
@@ -53,10 +68,26 @@ class DeliveryService:
                                    first_grace=0.0 if settings.embedded_broker else settings.sweep_grace)
             self.sweeper.start()
 
+    def broker_status(self) -> str:
+        """"ok", or why dispatches cannot be sent now (for /readyz)."""
+        if self.child is not None:
+            return "ok" if self.child.alive() else "unavailable: the delivery worker process is not running"
+        try:
+            if hasattr(self.broker, "client"):
+                self.broker.client.ping()  # Redis
+            elif hasattr(self.broker, "connection"):
+                self.broker.connection.process_data_events(0)  # RabbitMQ
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            return f"unavailable: {type(exc).__name__}"
+        return "ok"
+
     def stop(self) -> None:
+        if self.child is not None:
+            self.child.stop()
         if self.sweeper is not None:
             self.sweeper.stop()
             self.sweeper.join(timeout=5)
+        self.runner.stop_taking()  # queued tries stay due; Dramatiq waits only for those in flight
         if self.worker is not None:
             self.worker.stop(timeout=10_000)
         self.runner.close()

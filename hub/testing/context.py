@@ -7,7 +7,13 @@ from typing import Any
 import httpx
 
 from hub.delivery.context import build_delivery_context
+from hub.delivery.service import make_http_client
 from hub.plugins.contract import DeliveryContext
+
+
+def hub_http_client() -> httpx.Client:
+    """The HTTP client a hub's workers hand to channels (its transport included): test against what runs."""
+    return make_http_client(threads=2)
 
 
 def make_delivery_context(

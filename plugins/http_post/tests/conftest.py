@@ -12,14 +12,14 @@ from leadhub_http_post.config import HttpPostConfig
 
 from hub.plugins.configs import decode_config
 from hub.plugins.contract import DeliveryResult
-from hub.testing.context import make_delivery_context
+from hub.testing.context import hub_http_client, make_delivery_context
 
 LEAD = {"FirstName": "Zoë", "Email": "zoe@example.com", "Age": 41, "Consent": True}
 
 
 @pytest.fixture
 def http() -> Iterator[httpx.Client]:
-    with httpx.Client() as client:
+    with hub_http_client() as client:
         yield client
 
 

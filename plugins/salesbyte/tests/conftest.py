@@ -29,7 +29,7 @@ from leadhub_salesbyte.config import SalesByteConfig
 
 from hub.plugins.configs import decode_config
 from hub.plugins.contract import DeliveryResult
-from hub.testing.context import make_delivery_context
+from hub.testing.context import hub_http_client, make_delivery_context
 
 EXAMPLE = Path(__file__).resolve().parents[4] / "shared" / "examples" / "hub.toml"
 PATH = "/integrations/create_brandawareness"
@@ -228,7 +228,7 @@ def settings(salesbyte: SalesByteServer) -> dict[str, Any]:
 
 @pytest.fixture
 def http() -> Iterator[httpx.Client]:
-    with httpx.Client() as client:
+    with hub_http_client() as client:
         yield client
 
 

@@ -11,14 +11,14 @@ from leadhub_sms.channel import SmsChannel, SmsConfig
 
 from hub.plugins.configs import decode_config
 from hub.plugins.contract import DeliveryResult
-from hub.testing.context import make_delivery_context
+from hub.testing.context import hub_http_client, make_delivery_context
 
 LEAD = {"first_name": "Ann", "phone": "07911 123456"}
 
 
 @pytest.fixture
 def deliver(http_peer) -> Callable[..., DeliveryResult]:  # type: ignore[no-untyped-def]
-    client = httpx.Client()
+    client = hub_http_client()
 
     def deliver(settings: dict[str, Any], lead: dict[str, Any] | None = None) -> DeliveryResult:
         config = decode_config(SmsConfig, settings)

@@ -1,0 +1,128 @@
+"""The hub's HTTP transport (http.client under httpx) against real servers on loopback."""
+
+from __future__ import annotations
+
+import gzip
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from hub.delivery.http_transport import StdlibTransport
+from hub.testing.http_peer import RESET, Answer, Hang, HttpPeer
+from hub.testing.tls import self_signed_certificate
+
+
+@pytest.fixture
+def client() -> Iterator[httpx.Client]:
+    with httpx.Client(transport=StdlibTransport(), timeout=2.0) as http:
+        yield http
+
+
+def test_posts_headers_and_body_and_reads_the_answer(client: httpx.Client, http_peer: HttpPeer) -> None:
+    http_peer.respond(status=201, json={"id": "B-1"}, headers={"X-Trace": "t1"})
+    answer = client.post(f"{http_peer.url}/leads?x=1", json={"name": "Zoë"}, headers={"Idempotency-Key": "k-1"})
+    assert (answer.status_code, answer.json(), answer.headers["x-trace"]) == (201, {"id": "B-1"}, "t1")
+    (request,) = http_peer.wait_for(1)
+    assert (request.method, request.path, request.query) == ("POST", "/leads", {"x": ["1"]})
+    assert request.json() == {"name": "Zoë"} and request.headers["idempotency-key"] == "k-1"
+    assert request.headers["host"] == http_peer.url.removeprefix("http://")
+
+
+def test_keeps_connections_alive_and_replaces_ones_the_server_closed(client: httpx.Client) -> None:
+    with _server(close_after_each=False) as (url, connections):
+        for _ in range(5):
+            assert client.get(url).text == "ok"
+        assert len(connections) == 1  # one connection, kept alive
+    with _server(close_after_each=True) as (url, connections):
+        for _ in range(3):
+            assert client.get(url).text == "ok"  # the server closes each idle connection: a new one each time
+        assert len(connections) == 3
+
+
+def test_timeouts_and_broken_connections_raise_what_httpx_raises(client: httpx.Client, http_peer: HttpPeer) -> None:
+    http_peer.queue(Hang(3), RESET, Answer(status=200, body="fine"))
+    with pytest.raises(httpx.ReadTimeout):
+        client.post(f"{http_peer.url}/leads", json={}, timeout=httpx.Timeout(0.3))
+    with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
+        client.post(f"{http_peer.url}/leads", json={})
+    assert client.post(f"{http_peer.url}/leads", json={}).text == "fine"
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    with pytest.raises(httpx.ConnectError):
+        client.get(f"http://127.0.0.1:{port}/")
+
+
+def test_gzip_and_chunked_answers_are_decoded(client: httpx.Client) -> None:
+    with _server(gzip_chunked=True) as (url, _):
+        answer = client.get(url)
+    assert answer.text == "ok" * 1000
+
+
+def test_tls_is_verified_against_the_given_context(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cert, key = self_signed_certificate(tmp_path)
+    with _server(tls=(cert, key)) as (url, _):
+        with httpx.Client(transport=StdlibTransport()) as untrusting:
+            with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                untrusting.get(url)
+        trusting = ssl.create_default_context(cafile=str(cert))
+        with httpx.Client(transport=StdlibTransport(ssl_context=trusting)) as client:
+            assert client.get(url).text == "ok"
+
+
+@contextmanager
+def _server(*, close_after_each: bool = False, gzip_chunked: bool = False,
+            tls: tuple | None = None) -> Iterator[tuple[str, list[int]]]:
+    """A tiny HTTP/1.1 server answering "ok"; yields its URL and the client ports it saw."""
+    connections: list[int] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            connections.append(self.client_address[1])
+
+        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            if gzip_chunked:
+                data = gzip.compress(b"ok" * 1000)
+                self.send_response(200)
+                self.send_header("Content-Encoding", "gzip")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for start in range(0, len(data), 100):
+                    piece = data[start:start + 100]
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                self.wfile.write(b"0\r\n\r\n")
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+            if close_after_each:
+                self.wfile.flush()
+                self.close_connection = True  # closes after answering, without saying so
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    scheme = "http"
+    if tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(tls[0]), str(tls[1]))
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}/", connections
+    finally:
+        server.shutdown()
+        server.server_close()

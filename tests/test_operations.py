@@ -36,6 +36,7 @@ def test_metrics_count_leads_attempts_and_waiting_dispatches(client, hub, post, 
     assert value("leadhub_leads_total", outcome="accepted", source="form") == before[1] + 1
     assert value("leadhub_leads_total", outcome="422", source="form") == before[2] + 1
     assert "leadhub_dispatches_waiting 0.0" in text and "leadhub_intake_seconds_bucket" in text
+    assert 'leadhub_dispatches{channel="recorder",delivery="rec",status="accepted"} 1.0' in text
 
 
 def test_json_log_lines_carry_the_ids():

@@ -81,7 +81,7 @@ class DeliveryRunner:
         return {dispatch_id: status for dispatch_id, status in zip(ids, statuses) if status is not None}
 
     def _finish(self, claimed: Claimed) -> DispatchStatus:
-        """Try a claimed dispatch, record the try, and schedule the next one if it failed."""
+        """Try a claimed dispatch and queue its record (after committing it, the ledger schedules a retry)."""
         taken, lead, delivery, source_slug = claimed
         dispatch_id = taken.dispatch_id
         started = utcnow()

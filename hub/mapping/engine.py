@@ -56,13 +56,17 @@ def _set(output: dict[str, Any], target: str, value: Any) -> None:
     node[leaf] = value
 
 
-def _value(rule: MappingRule, lead: Mapping[str, Any], transforms: Transforms) -> Any:
+def rule_input(rule: MappingRule, lead: Mapping[str, Any]) -> Any:
+    """What a rule starts from, before its transforms: the source field, the rendered template or the value."""
     if rule.source is not None:
-        value = lead.get(rule.source)
-    elif rule.template is not None:
-        value = render(rule.template, lead)
-    else:
-        value = rule.value
+        return lead.get(rule.source)
+    if rule.template is not None:
+        return render(rule.template, lead)
+    return rule.value
+
+
+def _value(rule: MappingRule, lead: Mapping[str, Any], transforms: Transforms) -> Any:
+    value = rule_input(rule, lead)
     for step in rule.transforms:
         name, args = parse_step(step)
         fn = transforms.get(name)

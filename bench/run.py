@@ -299,9 +299,10 @@ def table(results: dict) -> str:
         h = e["leadhub_half_rate"]
         lines.append(f"| webhook→buyer p50 / p99 ms at half rate, {k} per lead | {h['buyer_p50_ms']} / "
                      f"{h['buyer_p99_ms']} | | |")
+    tool = "psql COPY … CSV" if results.get("mode", "").startswith("production") else "sqlite3 -csv"
     for x in results["export"]:
         lines.append(f"| export {x['rows']:,} rows to AES ZIP: seconds, peak RSS MB | {x['leadhub']['seconds']} s, "
-                     f"{x['leadhub']['peak_rss_mb']} MB | {x['baseline_seconds']} s (sqlite3 -csv \\| 7z) | "
+                     f"{x['leadhub']['peak_rss_mb']} MB | {x['baseline_seconds']} s ({tool} \\| 7z) | "
                      f"{x['time_ratio']} |")
     return "\n".join(lines)
 

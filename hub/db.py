@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import msgspec
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 
@@ -44,13 +45,17 @@ def make_engine(database_url: str, sqlite_synchronous: str = "NORMAL") -> Engine
 class WriteLock:
     """The right to write: a thread lock, plus an ``flock`` on a file beside the database for other processes.
 
-    The kernel wakes the next process the moment the lock is free; SQLite's own
-    busy handler sleeps 1, 2, 5, 10... ms between polls, and a lead batch waiting
-    on the embedded worker child's transaction paid those sleeps. Re-entrant, as
-    one thread may begin a second connection's transaction inside its first.
+    SQLite's own busy handler sleeps 1, 2, 5, 10... ms between polls, and a lead
+    batch waiting on the embedded worker child's transaction paid those sleeps.
+    Here a waiting process polls the ``flock`` every 50-500 microseconds,
+    and gives up after ``timeout`` seconds as SQLite would ("database is locked"),
+    so a stuck writer elsewhere turns into errors (503s at the webhook), not a
+    hang. Re-entrant, as one thread may begin a second connection's transaction
+    inside its first.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, timeout: float = 30.0) -> None:
+        self.timeout = timeout
         self._thread_lock = threading.RLock()
         self._depth = 0
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600) if path else None
@@ -61,13 +66,32 @@ class WriteLock:
         self._thread_lock.acquire()
         self._depth += 1
         if self._depth == 1 and self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                self._lock_file(self._fd)
+            except BaseException:
+                self._depth -= 1
+                self._thread_lock.release()
+                raise
 
     def release(self) -> None:
         self._depth -= 1
         if self._depth == 0 and self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         self._thread_lock.release()
+
+    def _lock_file(self, fd: int) -> None:
+        deadline = time.monotonic() + self.timeout
+        pause = 0.00005
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OperationalError("BEGIN IMMEDIATE", None,
+                                           sqlite3.OperationalError("database is locked")) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.0005)
 
 
 def _serialize_writers(engine: Engine) -> None:

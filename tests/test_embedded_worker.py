@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from collections import Counter
 
@@ -26,8 +25,17 @@ ENV = {"HUB_SWEEP_INTERVAL": "0.2", "HUB_SWEEP_GRACE": "1", "HUB_LEASE_SECONDS":
 
 
 def child_pids(parent: int) -> list[int]:
-    found = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout.split()
-    return [int(pid) for pid in found]
+    """Live children of ``parent``, from /proc (the 4th field of /proc/PID/stat is the parent's pid)."""
+    children = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(") ", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):  # it ended meanwhile
+            continue
+        if fields[1] == str(parent) and fields[0] != "Z":
+            children.append(int(entry))
+    return children
 
 
 def test_serve_delivers_from_a_child_and_restarts_it_when_it_is_killed(tmp_path, http_peer):

@@ -594,9 +594,10 @@ def test_no_secret_reaches_any_response_page_log_attempt_dump_or_file(tmp_path, 
     # The planted (non-secret) marker is found where leads are shown, by the same search.
     where = find(surfaces, {"planted": PLANTED})
     for expected in ("attempt row", f"GET /admin/leads/{lead_ids[0]} (admin)", "POST /admin/deliveries/preview",
-                     f"GET /api/v1/leads/{lead_ids[0]} (admin)", "lead_record", "email 0 sent to a buyer",
-                     "file leadhub.db"):
+                     f"GET /api/v1/leads/{lead_ids[0]} (admin)", "lead_record", "file leadhub.db"):
         assert any(hit.startswith(expected) for hit in where), f"the planted marker was not found in {expected}"
+    # The two leads' emails arrive in either order (deliveries run side by side): one of them has it.
+    assert any(re.match(r"email \d+ sent to a buyer", hit) for hit in where), "the planted marker is in no email"
     # The surfaces are real.
     fetched = [name for name in statuses if name.startswith("GET ") and statuses[name] == 200]
     assert len(fetched) >= 50, f"only {len(fetched)} pages answered 200"

@@ -1,4 +1,4 @@
-"""The hub's HTTP transport (http.client under httpx) against real servers on loopback."""
+"""The hub's HTTP transport (sockets and httptools under httpx) against real servers on loopback."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from hub.delivery.http_transport import StdlibTransport
+from hub.delivery.http_transport import SocketTransport, _serialize
 from hub.testing.http_peer import RESET, Answer, Hang, HttpPeer
 from hub.testing.tls import self_signed_certificate
 
 
 @pytest.fixture
 def client() -> Iterator[httpx.Client]:
-    with httpx.Client(transport=StdlibTransport(), timeout=2.0) as http:
+    with httpx.Client(transport=SocketTransport(), timeout=2.0) as http:
         yield http
 
 
@@ -65,19 +65,42 @@ def test_gzip_and_chunked_answers_are_decoded(client: httpx.Client) -> None:
     assert answer.text == "ok" * 1000
 
 
+def test_head_answers_have_no_body_and_close_delimited_bodies_end_at_the_close(client: httpx.Client) -> None:
+    with _server() as (url, connections):
+        assert client.head(url).headers["content-length"] == "2"  # no body is waited for
+        assert client.get(url).text == "ok"
+        assert len(connections) == 1  # and the connection was still good for the next request
+    with _server(close_delimited=True) as (url, _):
+        assert client.get(url).text == "ok until the close"
+
+
+def test_a_line_break_in_a_header_is_refused_not_sent(client: httpx.Client, http_peer: HttpPeer) -> None:
+    with pytest.raises(httpx.LocalProtocolError, match="line break"):
+        client.post(f"{http_peer.url}/leads", json={}, headers={"X-Name": "Ann\r\nX-Injected: yes"})
+    assert http_peer.requests == []
+
+
+def test_a_streamed_body_is_sent_as_one_chunk() -> None:
+    streamed = httpx.Request("POST", "http://buyer.example/leads?x=1", content=iter([b'{"name":', b' "Ann"}']))
+    assert _serialize(streamed) == (b"POST /leads?x=1 HTTP/1.1\r\nHost: buyer.example\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                    b'f\r\n{"name": "Ann"}\r\n0\r\n\r\n')
+    empty = httpx.Request("POST", "http://buyer.example/", content=iter([]))
+    assert _serialize(empty).endswith(b"\r\n\r\n0\r\n\r\n")
+
+
 def test_tls_is_verified_against_the_given_context(tmp_path) -> None:  # type: ignore[no-untyped-def]
     cert, key = self_signed_certificate(tmp_path)
     with _server(tls=(cert, key)) as (url, _):
-        with httpx.Client(transport=StdlibTransport()) as untrusting:
+        with httpx.Client(transport=SocketTransport()) as untrusting:
             with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
                 untrusting.get(url)
         trusting = ssl.create_default_context(cafile=str(cert))
-        with httpx.Client(transport=StdlibTransport(ssl_context=trusting)) as client:
+        with httpx.Client(transport=SocketTransport(ssl_context=trusting)) as client:
             assert client.get(url).text == "ok"
 
 
 @contextmanager
-def _server(*, close_after_each: bool = False, gzip_chunked: bool = False,
+def _server(*, close_after_each: bool = False, gzip_chunked: bool = False, close_delimited: bool = False,
             tls: tuple | None = None) -> Iterator[tuple[str, list[int]]]:
     """A tiny HTTP/1.1 server answering "ok"; yields its URL and the client ports it saw."""
     connections: list[int] = []
@@ -89,7 +112,19 @@ def _server(*, close_after_each: bool = False, gzip_chunked: bool = False,
             super().setup()
             connections.append(self.client_address[1])
 
+        def do_HEAD(self) -> None:  # noqa: N802 - the http.server API
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+
         def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            if close_delimited:  # no length, no chunks: the body is whatever comes before the close
+                self.send_response(200)
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(b"ok until the close")
+                self.close_connection = True
+                return
             if gzip_chunked:
                 data = gzip.compress(b"ok" * 1000)
                 self.send_response(200)

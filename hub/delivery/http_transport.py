@@ -1,16 +1,18 @@
-"""An httpx transport on the standard library's ``http.client``, with keep-alive connections per origin.
+"""An httpx transport on plain sockets and httptools' parser, with keep-alive connections per origin.
 
 Channels keep the httpx API (``ctx.http.post(...)``); only the layer under it
-changes. The delivery path is CPU-bound on the HTTP client (STACK-NOTES), and
-on this machine httpx's default sync transport (httpcore + h11) cost about
-1.2 ms of CPU per request against 0.4 ms for ``http.client``. HTTP/1.1 only,
-which is what buyers' APIs speak. Errors become the httpx exceptions channels
-already handle (timeouts, connect errors, protocol errors).
+changes. The delivery path is CPU-bound on the HTTP client (STACK-NOTES): on
+this machine httpx's default sync transport (httpcore + h11) cost about 1.2 ms
+of CPU per request, ``http.client`` 0.4 ms, most of it parsing the answer's
+headers with the ``email`` package; httptools (llhttp, in C, the parser
+uvicorn uses) parses them for next to nothing. HTTP/1.1 only, which is what
+buyers' APIs speak. Errors become the httpx exceptions channels already
+handle (timeouts, connect errors, protocol errors).
 """
 
 from __future__ import annotations
 
-import http.client
+import re
 import select
 import socket
 import ssl
@@ -19,110 +21,183 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httptools
 import httpx
 
 Origin = tuple[str, str, int]
+_LINE_BREAK = re.compile(rb"[\r\n\0]")
 
 
-class StdlibTransport(httpx.BaseTransport):
+class Disconnected(Exception):
+    """The server closed the connection before any byte of an answer."""
+
+
+class _Answer:
+    """Collects one response from httptools' callbacks."""
+
+    def __init__(self, head: bool) -> None:
+        self.head = head  # an answer to HEAD has no body, whatever its Content-Length says
+        self.parser = httptools.HttpResponseParser(self)
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.headers_done = False
+        self.body: list[bytes] = []
+        self.complete = False
+        self.keep_alive = False
+        self.trailing = False  # bytes came after the answer: the connection is out of step
+
+    def feed(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            if not self.complete:
+                raise
+            self.trailing = True
+
+    def on_message_begin(self) -> None:
+        self.trailing = self.complete
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self.complete:
+            self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        self.headers_done = True
+        if self.head:
+            self.on_message_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if not self.complete:
+            self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        if not self.complete:
+            self.complete = True
+            self.keep_alive = self.parser.should_keep_alive()
+
+
+class SocketTransport(httpx.BaseTransport):
     """Sends each request on an idle kept-alive connection to its origin, or a new one."""
 
     def __init__(self, ssl_context: ssl.SSLContext | None = None, max_idle_per_origin: int = 32) -> None:
         self.ssl_context = ssl_context or httpx.create_ssl_context()
         self.max_idle_per_origin = max_idle_per_origin
-        self._idle: dict[Origin, list[http.client.HTTPConnection]] = defaultdict(list)
+        self._idle: dict[Origin, list[socket.socket]] = defaultdict(list)
         self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
         origin: Origin = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
         timeout = request.extensions.get("timeout", {})
-        body = request.read()
-        conn = self._idle_connection(origin)
-        if conn is not None:
+        message = _serialize(request)
+        sock = self._idle_connection(origin)
+        if sock is not None:
             try:
-                return self._exchange(origin, conn, request, body, timeout)
-            except (http.client.RemoteDisconnected, BrokenPipeError):
+                return self._exchange(origin, sock, message, timeout)
+            except (Disconnected, BrokenPipeError):
                 # The server had closed the kept-alive connection (a clean close with no answer, or
                 # a write to a closed socket): send once more on a new connection. A reset is not
                 # retried here: the buyer may have taken the lead before it failed.
                 pass
         try:
-            return self._exchange(origin, self._connect(origin, timeout.get("connect")), request, body, timeout)
-        except http.client.RemoteDisconnected as exc:
+            return self._exchange(origin, self._connect(origin, timeout.get("connect")), message, timeout)
+        except Disconnected as exc:
             raise httpx.RemoteProtocolError("Server disconnected without sending a response.") from exc
         except BrokenPipeError as exc:
             raise httpx.WriteError(str(exc)) from exc
 
-    def _exchange(self, origin: Origin, conn: http.client.HTTPConnection, request: httpx.Request, body: bytes,
+    def _exchange(self, origin: Origin, sock: socket.socket, message: bytes,
                   timeout: dict[str, float | None]) -> httpx.Response:
         """Send the request and read the whole answer; the connection goes back to the pool or is closed."""
+        answer = _Answer(head=message.startswith(b"HEAD "))
         try:
             with _mapped_errors(phase="write"):
-                conn.sock.settimeout(timeout.get("write"))  # type: ignore[union-attr]
-                conn.putrequest(request.method, request.url.raw_path.decode("ascii"), skip_host=True,
-                                skip_accept_encoding=True)
-                for name, value in request.headers.raw:
-                    conn.putheader(name, value)
-                conn.endheaders(body or None, encode_chunked="transfer-encoding" in request.headers)
+                sock.settimeout(timeout.get("write"))
+                sock.sendall(message)
             with _mapped_errors(phase="read"):
-                conn.sock.settimeout(timeout.get("read"))  # type: ignore[union-attr]
-                answer = conn.getresponse()
-                content = answer.read()
+                sock.settimeout(timeout.get("read"))
+                received = False
+                while not answer.complete:
+                    data = sock.recv(65536)
+                    if not data:
+                        if not received:
+                            raise Disconnected()
+                        # No length and no chunks: the body ends where the connection does.
+                        if answer.headers_done and not any(
+                                n.lower() in (b"content-length", b"transfer-encoding") for n, _ in answer.headers):
+                            break
+                        raise httpx.RemoteProtocolError("Server disconnected in the middle of its answer.")
+                    received = True
+                    answer.feed(data)
         except BaseException:
-            conn.close()
+            sock.close()
             raise
-        if answer.will_close:
-            conn.close()
+        if answer.complete and answer.keep_alive and not answer.trailing:
+            self._checkin(origin, sock)
         else:
-            self._checkin(origin, conn)
+            sock.close()
         return httpx.Response(
-            answer.status,
-            headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.getheaders()],
-            stream=httpx.ByteStream(content),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": answer.reason.encode("latin-1")},
+            answer.parser.get_status_code(),
+            headers=answer.headers,
+            stream=httpx.ByteStream(b"".join(answer.body)),
+            extensions={"http_version": f"HTTP/{answer.parser.get_http_version()}".encode()},
         )
 
     def close(self) -> None:
         with self._lock:
             idle, self._idle = self._idle, defaultdict(list)
         for connections in idle.values():
-            for conn in connections:
-                conn.close()
+            for sock in connections:
+                sock.close()
 
-    def _idle_connection(self, origin: Origin) -> http.client.HTTPConnection | None:
+    def _idle_connection(self, origin: Origin) -> socket.socket | None:
         with self._lock:
             idle = self._idle.get(origin)
             while idle:
-                conn = idle.pop()
+                sock = idle.pop()
                 # An idle connection with something to read was closed by the server (or is
                 # broken): sending on it would fail, or worse, half succeed. httpcore does the same.
-                if conn.sock is not None and not select.select([conn.sock], [], [], 0)[0]:
-                    return conn
-                conn.close()
+                if not select.select([sock], [], [], 0)[0]:
+                    return sock
+                sock.close()
         return None
 
-    def _connect(self, origin: Origin, connect_timeout: float | None) -> http.client.HTTPConnection:
+    def _connect(self, origin: Origin, connect_timeout: float | None) -> socket.socket:
         scheme, host, port = origin
-        conn: http.client.HTTPConnection
-        if scheme == "https":
-            conn = http.client.HTTPSConnection(host, port, timeout=connect_timeout, context=self.ssl_context)
-        elif scheme == "http":
-            conn = http.client.HTTPConnection(host, port, timeout=connect_timeout)
-        else:
+        if scheme not in ("http", "https"):
             raise httpx.UnsupportedProtocol(f"cannot send to a {scheme!r} URL")
         with _mapped_errors(phase="connect"):
-            conn.connect()
-            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # type: ignore[union-attr]
-        return conn
+            sock = socket.create_connection((host, port), timeout=connect_timeout)
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                if scheme == "https":
+                    sock = self.ssl_context.wrap_socket(sock, server_hostname=host)
+            except BaseException:
+                sock.close()
+                raise
+        return sock
 
-    def _checkin(self, origin: Origin, conn: http.client.HTTPConnection) -> None:
+    def _checkin(self, origin: Origin, sock: socket.socket) -> None:
         with self._lock:
             idle = self._idle[origin]
             if len(idle) < self.max_idle_per_origin:
-                idle.append(conn)
+                idle.append(sock)
                 return
-        conn.close()
+        sock.close()
+
+
+def _serialize(request: httpx.Request) -> bytes:
+    """The request as HTTP/1.1 bytes (httpx has set Host and the body's length or chunking)."""
+    body = request.read()
+    lines = [b"%s %s HTTP/1.1" % (request.method.encode("ascii"), request.url.raw_path)]
+    for name, value in request.headers.raw:
+        # A line break in a header (say, from a lead's field in a templated header) would start
+        # a header or a request of its own.
+        if _LINE_BREAK.search(name) or _LINE_BREAK.search(value):
+            raise httpx.LocalProtocolError(f"the header {name.decode('latin-1')!r} holds a line break")
+        lines.append(name + b": " + value)
+    if request.headers.get("transfer-encoding", "").lower() == "chunked":
+        body = (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n"
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
 @contextmanager
@@ -130,12 +205,12 @@ def _mapped_errors(phase: str) -> Iterator[None]:
     """Raise what httpx's own transport raises for the same failure."""
     try:
         yield
-    except (http.client.RemoteDisconnected, BrokenPipeError):
+    except (Disconnected, BrokenPipeError, httpx.HTTPError):
         raise  # mapped by the caller, which may send again on a new connection
     except socket.timeout as exc:
         kind = {"connect": httpx.ConnectTimeout, "write": httpx.WriteTimeout}.get(phase, httpx.ReadTimeout)
         raise kind(str(exc) or "timed out") from exc
-    except http.client.HTTPException as exc:  # a malformed status line, headers or body
+    except httptools.HttpParserError as exc:  # a malformed status line, headers or body
         raise httpx.RemoteProtocolError(f"{type(exc).__name__}: {exc}") from exc
     except (ssl.SSLError, ssl.CertificateError) as exc:
         raise httpx.ConnectError(str(exc)) from exc

@@ -23,6 +23,7 @@ from hub.delivery import ledger
 from hub.delivery.context import build_delivery_context
 from hub.delivery.ledger import Claim, Claimed, DeliveryRow, LeadRow
 from hub.delivery.retry import backoff_seconds
+from hub.driver_sql import DriverSql
 from hub.mapping.engine import MappingError, apply_mapping, parse_rules
 from hub.models import Delivery, DispatchStatus, Lead, utcnow
 from hub.plugins.configs import ConfigErrors
@@ -48,6 +49,7 @@ class DeliveryRunner:
         self.hub = hub
         self.http = http
         self.enqueue = enqueue
+        self.sql = DriverSql(hub.engine.dialect.name)
         # Claims and records of every thread, committed together (see hub.batching).
         self.ledger: GroupCommit[list[int] | dict[str, Any], Any] = GroupCommit(
             "leadhub-dispatch-ledger", self._ledger_batch, after=self._after_commit)
@@ -168,7 +170,6 @@ class DeliveryRunner:
         )
         values: dict[str, Any] = {
             "status": status.value,
-            "leased_until": None,
             "updated_at": now,
             "last_error": "" if status == DispatchStatus.ACCEPTED else message,
             "next_attempt_at": now + timedelta(seconds=delay) if delay is not None else None,
@@ -197,10 +198,10 @@ class DeliveryRunner:
         with self.hub.engine.begin() as conn:
             records = [job for job in jobs if isinstance(job, dict)]
             if records:
-                ledger.store(conn, records)
+                ledger.store(self.sql, conn, records)
             wanted = [dispatch_id for job in jobs if isinstance(job, list) for dispatch_id in job]
-            taken = ledger.claim(conn, wanted, self.hub.settings.lease_seconds) if wanted else {}
-            loaded = ledger.load(conn, taken) if taken else {}
+            taken = ledger.claim(self.sql, conn, wanted, self.hub.settings.lease_seconds) if wanted else {}
+            loaded = ledger.load(self.sql, conn, taken) if taken else {}
         # pop: an id asked for twice in this batch is claimed once, as a second message would find it leased.
         return [[loaded.pop(i) for i in job if i in loaded] if isinstance(job, list) else None for job in jobs]
 

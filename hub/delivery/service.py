@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from http.cookiejar import CookieJar
 
 import dramatiq
 import httpx
 
 from hub.delivery.broker import DispatchQueue, build_broker
-from hub.delivery.http_transport import StdlibTransport
+from hub.delivery.http_transport import SocketTransport
 from hub.delivery.runner import DeliveryRunner
 from hub.delivery.sweeper import Sweeper
 from hub.delivery.worker_process import WorkerProcess
@@ -17,12 +18,25 @@ from hub.runtime import Hub
 log = logging.getLogger("leadhub.delivery")
 
 
+class NoCookies(CookieJar):
+    """Keeps no cookie: every try stands alone.
+
+    The client is shared by every delivery, so a kept session cookie would ride
+    along on other deliveries to the same buyer, even ones with other
+    credentials. (Not parsing Set-Cookie also saves CPU on every answer.)
+    """
+
+    def extract_cookies(self, response, request) -> None:  # type: ignore[no-untyped-def]
+        return None
+
+
 def make_http_client(threads: int) -> httpx.Client:
     """The one client every channel in this process shares: httpx's API on a leaner transport (see http_transport)."""
     return httpx.Client(
-        transport=StdlibTransport(max_idle_per_origin=threads * 4),
+        transport=SocketTransport(max_idle_per_origin=threads * 4),
         timeout=httpx.Timeout(30.0),
         follow_redirects=False,
+        cookies=NoCookies(),
     )
 
 

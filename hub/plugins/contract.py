@@ -98,7 +98,7 @@ class DeliveryContext(msgspec.Struct, kw_only=True):
     client: use it rather than creating one per request.
     """
 
-    config: Any  # an instance of the channel's Config, secrets resolved
+    config: Any  # an instance of the channel's Config, secrets resolved; shared by tries, so read-only
     payload: dict[str, Any]
     lead: dict[str, Any]
     lead_id: int

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 import httpx
 import msgspec
@@ -62,15 +63,15 @@ class HttpPostChannel(Channel):
         headers: dict[str, str | bytes] = {name: _header_value(ctx.render(value)) for name, value in config.headers.items()}
         headers["Idempotency-Key"] = ctx.idempotency_key
         if config.method == "GET" or config.format == "query":
-            return httpx.Request(config.method, config.url, params=flat_params(ctx.payload), headers=headers)
+            return httpx.Request(config.method, _url(config.url), params=flat_params(ctx.payload), headers=headers)
         if config.format == "json":
             headers.setdefault("Content-Type", "application/json")
-            return httpx.Request(config.method, config.url, content=to_json(ctx.payload), headers=headers)
+            return httpx.Request(config.method, _url(config.url), content=to_json(ctx.payload), headers=headers)
         if config.format == "xml":
             headers.setdefault("Content-Type", "application/xml; charset=utf-8")
-            return httpx.Request(config.method, config.url, content=to_xml(ctx.payload, config.xml_root),
+            return httpx.Request(config.method, _url(config.url), content=to_xml(ctx.payload, config.xml_root),
                                  headers=headers)
-        return httpx.Request(config.method, config.url, data=dict(flat_params(ctx.payload)), headers=headers)
+        return httpx.Request(config.method, _url(config.url), data=dict(flat_params(ctx.payload)), headers=headers)
 
     def deliver(self, ctx: DeliveryContext) -> DeliveryResult:
         config: HttpPostConfig = ctx.config
@@ -152,3 +153,9 @@ def _header_value(value: str) -> str | bytes:
 def _with_timeout(request: httpx.Request, seconds: float) -> httpx.Request:
     request.extensions["timeout"] = httpx.Timeout(seconds).as_dict()
     return request
+
+
+@lru_cache(maxsize=1024)
+def _url(text: str) -> httpx.URL:
+    """The parsed URL, kept: httpx parses a URL string in Python, about 50 µs on every try."""
+    return httpx.URL(text)

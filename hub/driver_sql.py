@@ -39,7 +39,8 @@ class DriverSql:
         """A time as SQLAlchemy's UTC DateTime columns store it (naive UTC text on SQLite)."""
         if value is None or not self.sqlite:
             return value
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+        utc = value if value.tzinfo is timezone.utc else value.astimezone(timezone.utc)
+        return utc.replace(tzinfo=None).isoformat(" ", "microseconds")
 
     @staticmethod
     def json(value: Any) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import timedelta
 from typing import Any
 
@@ -79,7 +79,9 @@ class DeliveryRunner:
         if self._pool is None or len(ids) == 1:
             statuses = [self.run(dispatch_id) for dispatch_id in ids]
         else:
-            statuses = list(self._pool.map(self.run, ids))
+            futures = [self._pool.submit(self.run, dispatch_id) for dispatch_id in ids]
+            wait(futures)  # one wake-up when all are done (map would wake this thread for each)
+            statuses = [future.result() for future in futures]
         return {dispatch_id: status for dispatch_id, status in zip(ids, statuses) if status is not None}
 
     def _finish(self, claimed: Claimed) -> DispatchStatus:

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import msgspec
+from sqlalchemy.engine import Connection
 
 from hub import metrics
 from hub.batching import GroupCommit
@@ -55,6 +56,11 @@ class DeliveryRunner:
             "leadhub-dispatch-ledger", self._ledger_batch, after=self._after_commit)
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="leadhub-deliver") if threads > 1 else None
         self._stopping = False
+        # On SQLite the ledger thread keeps its connection: checking one out of the pool per batch
+        # cost a twentieth of a try. A server's connection goes back to the pool, whose pre-ping
+        # replaces one the server or a firewall dropped while idle.
+        self._keep_ledger_conn = hub.engine.dialect.name == "sqlite"
+        self._ledger_conn: Connection | None = None
 
     def stop_taking(self) -> None:
         """Start no new tries (shutting down): the ones in flight finish, the rest stay due for the next worker."""
@@ -65,6 +71,9 @@ class DeliveryRunner:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         self.ledger.close()
+        if self._ledger_conn is not None:
+            self._ledger_conn.close()
+            self._ledger_conn = None
 
     def run(self, dispatch_id: int) -> DispatchStatus | None:
         """Try a dispatch once if it is due; returns its new status, or None if not ours to run."""
@@ -197,13 +206,24 @@ class DeliveryRunner:
 
     def _ledger_batch(self, jobs: list[Any]) -> list[Any]:
         """One transaction for a batch of records (dicts) and claims (lists of dispatch ids), records first."""
-        with self.hub.engine.begin() as conn:
-            records = [job for job in jobs if isinstance(job, dict)]
-            if records:
-                ledger.store(self.sql, conn, records)
-            wanted = [dispatch_id for job in jobs if isinstance(job, list) for dispatch_id in job]
-            taken = ledger.claim(self.sql, conn, wanted, self.hub.settings.lease_seconds) if wanted else {}
-            loaded = ledger.load(self.sql, conn, taken) if taken else {}
+        conn = self._ledger_conn or self.hub.engine.connect()
+        try:
+            with conn.begin():
+                records = [job for job in jobs if isinstance(job, dict)]
+                if records:
+                    ledger.store(self.sql, conn, records)
+                wanted = [dispatch_id for job in jobs if isinstance(job, list) for dispatch_id in job]
+                taken = ledger.claim(self.sql, conn, wanted, self.hub.settings.lease_seconds) if wanted else {}
+                loaded = ledger.load(self.sql, conn, taken) if taken else {}
+        except BaseException:
+            self._ledger_conn = None
+            conn.invalidate()  # whatever went wrong, the next batch starts on a fresh connection
+            conn.close()
+            raise
+        if self._keep_ledger_conn:
+            self._ledger_conn = conn
+        else:
+            conn.close()
         # pop: an id asked for twice in this batch is claimed once, as a second message would find it leased.
         return [[loaded.pop(i) for i in job if i in loaded] if isinstance(job, list) else None for job in jobs]
 

@@ -30,7 +30,7 @@ class DriverSql:
     def __init__(self, dialect: str) -> None:
         self.sqlite = dialect == "sqlite"
 
-    @lru_cache(maxsize=256)  # noqa: B019 - a handful of statements, one instance per engine
+    @lru_cache(maxsize=256)  # noqa: B019 - a few statements (times the IN-list lengths), one instance per runner
     def text(self, sql: str) -> str:
         """``sql`` with ``:name`` parameters in the driver's style (sqlite3 takes them as they are)."""
         return sql if self.sqlite else _PARAM.sub(r"%(\1)s", sql)

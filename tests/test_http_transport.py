@@ -161,3 +161,15 @@ def _server(*, close_after_each: bool = False, gzip_chunked: bool = False, close
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_shared_delivery_client_sends_no_cookie_a_buyer_set(http_peer: HttpPeer) -> None:
+    # Shared by every delivery: a kept session cookie would ride along on other deliveries' requests.
+    from hub.delivery.service import make_http_client
+
+    http_peer.respond(status=200, body="ok", headers={"Set-Cookie": "session=buyer-a-account; Path=/"})
+    with make_http_client(threads=2) as client:
+        client.post(f"{http_peer.url}/leads", json={})
+        client.post(f"{http_peer.url}/leads", json={})
+    first, second = http_peer.wait_for(2)
+    assert "cookie" not in first.headers and "cookie" not in second.headers

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import base64
+from typing import Annotated
 from urllib.parse import quote
 
+import msgspec
 import pytest
 
+from hub import runtime
+from hub.plugins.contract import Secret
 from hub.secrets import MASK, Masker, SecretBox, SecretError, resolve
 from hub.settings import SettingsError, load_settings
+from hub.testing.hub import make_test_hub
 
 
 def test_embedded_defaults_and_a_secret_key_generated_once(tmp_path):
@@ -71,3 +76,23 @@ def test_masker_hides_plain_url_and_base64_forms_and_auth_headers():
     assert masker.headers({"Authorization": "Basic xyz", "X-Other": secret}) == {
         "Authorization": MASK, "X-Other": MASK}
     assert masker.deep({"a": [secret, 1], "cookie": "c"}) == {"a": [MASK, 1], "cookie": MASK}
+
+
+class BuyerSettings(msgspec.Struct):
+    url: str
+    token: Annotated[str, Secret] = ""
+
+
+def test_runtime_config_is_shared_briefly_and_follows_changes(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    hub = make_test_hub(tmp_path)
+    stored = {"url": "https://buyer.example/a", "token": hub.box.seal("tok-secret-1")}
+    first, masker = hub.runtime_config(BuyerSettings, stored)
+    assert (first.url, first.token, masker.text("x tok-secret-1 y")) == ("https://buyer.example/a", "tok-secret-1", f"x {MASK} y")
+    assert hub.runtime_config(BuyerSettings, dict(stored))[0] is first  # decoded once for many tries
+    changed, _ = hub.runtime_config(BuyerSettings, {**stored, "token": hub.box.seal("tok-secret-2")})
+    assert changed.token == "tok-secret-2"  # other settings, another answer
+    monkeypatch.setattr(runtime, "CONFIG_TTL", 0.0)
+    hub._configs.clear()
+    again, _ = hub.runtime_config(BuyerSettings, stored)
+    assert hub.runtime_config(BuyerSettings, stored)[0] is not again  # expired at once: decoded afresh
+    hub.engine.dispose()

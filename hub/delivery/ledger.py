@@ -3,8 +3,8 @@
 Every worker thread's claims and records go through one group-commit thread
 (see hub.batching), so a busy worker pays for one transaction per batch, not
 per try. The statements run on the driver's cursor (hub.driver_sql): with
-SQLAlchemy's per-call work, the ledger cost the worker as much CPU as the
-buyers' HTTP calls.
+SQLAlchemy's per-call work, the ledger cost the worker nearly as much CPU as
+the buyers' HTTP calls.
 """
 
 from __future__ import annotations

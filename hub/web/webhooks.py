@@ -85,7 +85,7 @@ def make_webhook_handler(max_body_bytes: int):  # type: ignore[no-untyped-def]
     async def webhook(source: FromPath[str], request: Request) -> Response[dict[str, Any]]:
         # Async on purpose: checking a lead is quick CPU work, and storing it awaits the lead writer's
         # group commit, so a request costs no thread hand-off. The body is read here, not injected as
-        # a parameter: Litestar's parameter machinery cost a tenth of a lead's CPU.
+        # a parameter: Litestar's parameter machinery cost a few per cent of a lead's CPU.
         # Parsed here rather than through request.query_params, which cost more than the rest of the handler.
         body = await request.body()
         query = parse_qsl(request.scope["query_string"].decode("utf-8", errors="replace"), keep_blank_values=True)

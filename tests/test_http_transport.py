@@ -74,6 +74,25 @@ def test_head_answers_have_no_body_and_close_delimited_bodies_end_at_the_close(c
         assert client.get(url).text == "ok until the close"
 
 
+def test_an_interim_answer_is_skipped_for_the_real_one(client: httpx.Client) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+
+        def answer_once() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n"
+                             b"HTTP/1.1 201 Created\r\nX-Id: B-7\r\nContent-Length: 2\r\n\r\nok")
+
+        thread = threading.Thread(target=answer_once, daemon=True)
+        thread.start()
+        answer = client.post(f"http://127.0.0.1:{listener.getsockname()[1]}/leads", json={})
+        thread.join(timeout=5)
+    assert (answer.status_code, answer.headers["x-id"], answer.text) == (201, "B-7", "ok")
+
+
 def test_a_line_break_in_a_header_is_refused_not_sent(client: httpx.Client, http_peer: HttpPeer) -> None:
     with pytest.raises(httpx.LocalProtocolError, match="line break"):
         client.post(f"{http_peer.url}/leads", json={}, headers={"X-Name": "Ann\r\nX-Injected: yes"})

@@ -70,9 +70,13 @@ class _Answer:
             self.body.append(body)
 
     def on_message_complete(self) -> None:
-        if not self.complete:
-            self.complete = True
-            self.keep_alive = self.parser.should_keep_alive()
+        if self.complete:
+            return
+        if 100 <= self.parser.get_status_code() < 200:  # an interim answer (100 Continue): the real one follows
+            self.headers, self.headers_done, self.body = [], False, []
+            return
+        self.complete = True
+        self.keep_alive = self.parser.should_keep_alive()
 
 
 class SocketTransport(httpx.BaseTransport):

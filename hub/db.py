@@ -18,12 +18,13 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 
-def _json_text(value: object) -> str:
+def json_text(value: object) -> str:
+    """A JSON column's text, as every writer stores it (the engine, and hub.driver_sql)."""
     return msgspec.json.encode(value).decode()
 
 
 # JSON columns (lead fields above all) through msgspec: several times faster than the json module both ways.
-JSON_CODEC = {"json_serializer": _json_text, "json_deserializer": msgspec.json.decode}
+JSON_CODEC = {"json_serializer": json_text, "json_deserializer": msgspec.json.decode}
 
 
 def make_engine(database_url: str, sqlite_synchronous: str = "NORMAL") -> Engine:

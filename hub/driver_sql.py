@@ -21,6 +21,8 @@ from typing import Any
 import msgspec
 from sqlalchemy.engine import Connection
 
+from hub.db import json_text
+
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
 
@@ -42,9 +44,7 @@ class DriverSql:
         utc = value if value.tzinfo is timezone.utc else value.astimezone(timezone.utc)
         return utc.replace(tzinfo=None).isoformat(" ", "microseconds")
 
-    @staticmethod
-    def json(value: Any) -> str:
-        return msgspec.json.encode(value).decode()
+    json = staticmethod(json_text)  # the engine's own JSON column encoder
 
     @staticmethod
     def from_json(value: Any) -> Any:

@@ -190,5 +190,8 @@ def test_the_shared_delivery_client_sends_no_cookie_a_buyer_set(http_peer: HttpP
     with make_http_client(threads=2) as client:
         client.post(f"{http_peer.url}/leads", json={})
         client.post(f"{http_peer.url}/leads", json={})
+        assert not client.cookies  # nothing kept to inspect either
+        with pytest.raises(ValueError, match="keeps no cookies"):
+            client.cookies = {"session": "x"}  # a plugin that tries is told why, instead of being ignored
     first, second = http_peer.wait_for(2)
     assert "cookie" not in first.headers and "cookie" not in second.headers

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from hub.delivery import http_transport
 from hub.delivery.http_transport import SocketTransport, _serialize
 from hub.testing.http_peer import RESET, Answer, Hang, HttpPeer
 from hub.testing.tls import self_signed_certificate
@@ -34,7 +35,12 @@ def test_posts_headers_and_body_and_reads_the_answer(client: httpx.Client, http_
     assert request.headers["host"] == http_peer.url.removeprefix("http://")
 
 
-def test_keeps_connections_alive_and_replaces_ones_the_server_closed(client: httpx.Client) -> None:
+@pytest.mark.parametrize("recent_seconds", [1.0, 0.0], ids=["found-by-resending", "found-by-stale-check"])
+def test_keeps_connections_alive_and_replaces_ones_the_server_closed(client: httpx.Client, recent_seconds: float,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # A connection idle for under RECENT_SECONDS is reused unchecked; one the server closed meanwhile
+    # gets a clean close on sending, and the request goes once more on a new connection.
+    monkeypatch.setattr(http_transport, "RECENT_SECONDS", recent_seconds)
     with _server(close_after_each=False) as (url, connections):
         for _ in range(5):
             assert client.get(url).text == "ok"

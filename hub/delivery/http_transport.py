@@ -17,6 +17,7 @@ import select
 import socket
 import ssl
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ import httptools
 import httpx
 
 Origin = tuple[str, str, int]
+RECENT_SECONDS = 1.0  # a connection idle for less than this is reused without the stale check
 _LINE_BREAK = re.compile(rb"[\r\n\0]")
 
 
@@ -85,7 +87,7 @@ class SocketTransport(httpx.BaseTransport):
     def __init__(self, ssl_context: ssl.SSLContext | None = None, max_idle_per_origin: int = 32) -> None:
         self.ssl_context = ssl_context or httpx.create_ssl_context()
         self.max_idle_per_origin = max_idle_per_origin
-        self._idle: dict[Origin, list[socket.socket]] = defaultdict(list)
+        self._idle: dict[Origin, list[tuple[socket.socket, float]]] = defaultdict(list)  # with when each went idle
         self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -115,10 +117,10 @@ class SocketTransport(httpx.BaseTransport):
         answer = _Answer(head=message.startswith(b"HEAD "))
         try:
             with _mapped_errors(phase="write"):
-                sock.settimeout(timeout.get("write"))
+                _set_timeout(sock, timeout.get("write"))
                 sock.sendall(message)
             with _mapped_errors(phase="read"):
-                sock.settimeout(timeout.get("read"))
+                _set_timeout(sock, timeout.get("read"))
                 received = False
                 while not answer.complete:
                     data = sock.recv(65536)
@@ -150,17 +152,20 @@ class SocketTransport(httpx.BaseTransport):
         with self._lock:
             idle, self._idle = self._idle, defaultdict(list)
         for connections in idle.values():
-            for sock in connections:
+            for sock, _ in connections:
                 sock.close()
 
     def _idle_connection(self, origin: Origin) -> socket.socket | None:
         with self._lock:
             idle = self._idle.get(origin)
             while idle:
-                sock = idle.pop()
+                sock, since = idle.pop()
                 # An idle connection with something to read was closed by the server (or is
                 # broken): sending on it would fail, or worse, half succeed. httpcore does the same.
-                if not select.select([sock], [], [], 0)[0]:
+                # One idle for under a second is not checked: no server's keep-alive timeout is
+                # that short, and the check is a syscall that hands the GIL over (a clean close
+                # is still caught, by resending once).
+                if time.monotonic() - since < RECENT_SECONDS or not select.select([sock], [], [], 0)[0]:
                     return sock
                 sock.close()
         return None
@@ -184,9 +189,16 @@ class SocketTransport(httpx.BaseTransport):
         with self._lock:
             idle = self._idle[origin]
             if len(idle) < self.max_idle_per_origin:
-                idle.append(sock)
+                idle.append((sock, time.monotonic()))
                 return
         sock.close()
+
+
+def _set_timeout(sock: socket.socket, seconds: float | None) -> None:
+    # Each settimeout is a syscall that lets go of the GIL, and the read and write timeouts are
+    # usually the same as the last try's: with a dozen delivery threads every GIL hand-over counts.
+    if sock.gettimeout() != seconds:
+        sock.settimeout(seconds)
 
 
 def _serialize(request: httpx.Request) -> bytes:

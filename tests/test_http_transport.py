@@ -6,6 +6,7 @@ import gzip
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -63,6 +64,23 @@ def test_timeouts_and_broken_connections_raise_what_httpx_raises(client: httpx.C
         port = unused.getsockname()[1]
     with pytest.raises(httpx.ConnectError):
         client.get(f"http://127.0.0.1:{port}/")
+
+
+def test_a_buyer_that_stops_reading_or_answering_times_out_on_time(client: httpx.Client, http_peer: HttpPeer) -> None:
+    # Plain sockets wait with the kernel's timeouts (SO_SNDTIMEO/SO_RCVTIMEO), not Python's.
+    http_peer.queue(Hang(3))
+    started = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout, match="timed out"):
+        client.post(f"{http_peer.url}/leads", json={}, timeout=httpx.Timeout(5, read=0.4))
+    assert 0.35 < time.monotonic() - started < 2.5
+    with socket.socket() as listener:  # accepts, then never reads: the send buffers fill up
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        started = time.monotonic()
+        with pytest.raises(httpx.WriteTimeout, match="timed out"):
+            client.post(f"http://127.0.0.1:{listener.getsockname()[1]}/", content=b"x" * 64_000_000,
+                        timeout=httpx.Timeout(5, write=0.4))
+        assert time.monotonic() - started < 4
 
 
 def test_gzip_and_chunked_answers_are_decoded(client: httpx.Client) -> None:

@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 import msgspec
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+
+from hub.ingestion.emails import EmailNotValidError, normalized_email
 
 FieldType = Literal["string", "integer", "decimal", "boolean", "date", "email", "phone", "enum"]
 
@@ -104,7 +105,7 @@ def _date(value: Any, spec: FieldSpec) -> str:
 def _email(value: Any, spec: FieldSpec) -> str:
     text = _text(value, "an email address")
     try:
-        return validate_email(text, check_deliverability=False).normalized
+        return normalized_email(text)
     except EmailNotValidError as exc:
         raise FieldProblem(f"is not a valid email address: {exc}") from None
 

@@ -1,0 +1,58 @@
+"""A worker leases only as many dispatches as it has delivery threads for, plus a short queue."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from hub.delivery.runner import ClaimSlots, DeliveryRunner
+from hub.delivery.service import make_http_client
+from hub.ingestion.intake import Intake
+from hub.models import Dispatch
+from hub.testing.hub import add_delivery, add_source, make_test_hub
+from hub.testing.http_peer import HttpPeer
+
+
+def test_slots_are_taken_in_chunks_and_never_beyond_the_total() -> None:
+    slots = ClaimSlots(total=4, chunk=2)
+    assert slots.take(10) == 4
+    got: list[int] = []
+    waiter = threading.Thread(target=lambda: got.append(slots.take(3)))
+    waiter.start()
+    slots.give()
+    time.sleep(0.1)
+    assert got == []  # one free slot is less than a chunk: the message waits rather than claim one dispatch
+    slots.give()
+    waiter.join(timeout=2)
+    assert got == [2]
+
+
+def test_a_slow_buyer_never_has_more_dispatches_leased_than_slots(tmp_path: Path) -> None:
+    hub = make_test_hub(tmp_path)
+    add_source(hub, "form", [{"name": "email", "type": "email"}], api_key="k")
+    with HttpPeer() as buyer:
+        buyer.respond(status=200, body="ok", delay=0.15)
+        add_delivery(hub, "slow", sources=["form"], channel="http_post", config={"url": f"{buyer.url}/leads"})
+        ids: list[int] = []
+        intake = Intake(hub, lambda due, _delay: ids.extend(due))
+        for n in range(12):
+            assert intake.receive("form", {"email": f"lead{n}@example.com"}, "k").status_code == 202
+        intake.close()
+        runner = DeliveryRunner(hub, make_http_client(2), lambda *_: None, threads=2)  # 4 slots
+        most_leased = 0
+        batch = threading.Thread(target=lambda: statuses.update(runner.run_batch(ids)))
+        statuses: dict = {}
+        batch.start()
+        while batch.is_alive():
+            with hub.engine.connect() as conn:
+                leased = conn.execute(select(func.count()).select_from(Dispatch)
+                                      .where(Dispatch.leased_until.is_not(None))).scalar_one()
+            most_leased = max(most_leased, leased)
+            time.sleep(0.02)
+        runner.close()
+    assert len(statuses) == 12 and {s.value for s in statuses.values()} == {"accepted"}
+    assert 2 <= most_leased <= 4  # two trying, at most two more claimed and waiting for a thread
+    hub.engine.dispose()

@@ -17,7 +17,7 @@ from dramatiq.brokers.stub import StubBroker
 from hub.settings import Settings
 
 ACTOR = "leadhub_deliver"
-BATCH = 50  # dispatch ids per message: one claim transaction each, and still spread over several workers
+BATCH = 50  # dispatch ids per message: claimed a chunk at a time (runner.ClaimSlots), still spread over workers
 
 
 def build_broker(settings: Settings) -> dramatiq.Broker:

@@ -15,8 +15,8 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -346,7 +346,8 @@ def main() -> None:
     parser.add_argument("--export-rows", default="100000,1000000")
     parser.add_argument("--quick", action="store_true", help="2 000 leads and a 20 000-row export")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results", help="folder for the JSON file")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of each comparison and latency run; the median is reported")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of each comparison and latency run; the median is reported")
     parser.add_argument("--production", action="store_true",
                         help="PostgreSQL + Redis with a separate `leadhub worker` (services on 127.0.0.1)")
     parser.add_argument("--only", default="intake,end_to_end,export",

@@ -43,8 +43,8 @@ def test_a_slow_buyer_never_has_more_dispatches_leased_than_slots(tmp_path: Path
         intake.close()
         runner = DeliveryRunner(hub, make_http_client(2), lambda *_: None, threads=2)  # 4 slots
         most_leased = 0
-        batch = threading.Thread(target=lambda: statuses.update(runner.run_batch(ids)))
         statuses: dict = {}
+        batch = threading.Thread(target=lambda: statuses.update(runner.run_batch(ids)))
         batch.start()
         while batch.is_alive():
             with hub.engine.connect() as conn:

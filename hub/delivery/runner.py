@@ -44,7 +44,7 @@ class ClaimSlots:
     A message's ids are claimed in chunks, one ledger round trip each, only as
     slots are free, so after a crash at most ``total`` dispatches wait out their
     lease. Claiming each dispatch on its own thread as it started cost two more
-    thread hand-overs a try (about a fifth of a try's CPU).
+    thread hand-overs a try (about 15 % of a try's CPU).
     """
 
     def __init__(self, total: int, chunk: int) -> None:

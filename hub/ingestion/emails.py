@@ -1,7 +1,7 @@
 """Email addresses: checked and normalised by email-validator, with each domain's verdict kept.
 
 email-validator spends two thirds of its time on the domain (IDNA and UTS-46
-rules), and a hub's leads come from a few hundred domains at most. So an
+rules), and most of a hub's leads come from a few dozen domains. So an
 ASCII address with a plain local part is checked as its local part (a strict
 subset of RFC 5322's dot-atom, by one regex) plus its domain's verdict, which
 email-validator gave once. Anything else, and every address that fails, goes

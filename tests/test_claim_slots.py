@@ -44,9 +44,12 @@ def test_a_slow_buyer_never_has_more_dispatches_leased_than_slots(tmp_path: Path
         runner = DeliveryRunner(hub, make_http_client(2), lambda *_: None, threads=2)  # 4 slots
         most_leased = 0
         statuses: dict = {}
-        batch = threading.Thread(target=lambda: statuses.update(runner.run_batch(ids)))
-        batch.start()
-        while batch.is_alive():
+        # One message of ten, and two of one id each (tried on their own threads): 4 leases at most, still.
+        messages = [ids[:10], ids[10:11], ids[11:]]
+        batches = [threading.Thread(target=lambda m=m: statuses.update(runner.run_batch(m))) for m in messages]
+        for batch in batches:
+            batch.start()
+        while any(batch.is_alive() for batch in batches):
             with hub.engine.connect() as conn:
                 leased = conn.execute(select(func.count()).select_from(Dispatch)
                                       .where(Dispatch.leased_until.is_not(None))).scalar_one()

@@ -120,9 +120,16 @@ class DeliveryRunner:
     def run_batch(self, dispatch_ids: Iterable[int]) -> dict[int, DispatchStatus]:
         """Try each due dispatch of ``dispatch_ids`` once; returns the new status of each one that was ours."""
         ids = list(dispatch_ids)
-        if self._pool is None or len(ids) == 1:
+        if self._pool is None:
             statuses = [self.run(dispatch_id) for dispatch_id in ids]
             return {dispatch_id: status for dispatch_id, status in zip(ids, statuses) if status is not None}
+        if len(ids) == 1:  # tried on this thread, saving a hand-over, but within the same bound on leases
+            self._slots.take(1)
+            try:
+                status = self.run(ids[0])
+            finally:
+                self._slots.give()
+            return {} if status is None else {ids[0]: status}
         futures: dict[int, Future[DispatchStatus]] = {}
         try:
             while ids and not self._stopping:  # once stopping, the unclaimed stay due for the next worker

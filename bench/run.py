@@ -16,7 +16,6 @@ import os
 import platform
 import shutil
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -178,7 +177,7 @@ def intake(n: int, work: Path, production: bool, rounds: int) -> dict:
         for _ in range(rounds):
             pairs.append((loadgen(base.url, n), loadgen(url, n)))
         ratios = [hub["rate"] / baseline["rate"] for baseline, hub in pairs]
-        baseline, leadhub = pairs[ratios.index(statistics.median_low(ratios))]
+        baseline, leadhub = _median_round(pairs, key=lambda pair: pair[1]["rate"] / pair[0]["rate"])
         # Latency at half load, in turn with the baseline at the same rate: its p99 is the machine's noise floor.
         halves = [(loadgen(base.url, min(n // 2, 5000), rate=leadhub["rate"] / 2),
                    loadgen(url, min(n // 2, 5000), rate=leadhub["rate"] / 2)) for _ in range(rounds)]

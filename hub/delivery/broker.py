@@ -27,9 +27,9 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
         # Time limits and other middleware only start after process_boot (STACK-NOTES).
         broker.emit_after("process_boot")
     elif url.startswith(("redis://", "rediss://")):
-        from dramatiq.brokers.redis import RedisBroker
+        from hub.delivery.redis_broker import BriskRedisBroker
 
-        broker = RedisBroker(url=url)
+        broker = BriskRedisBroker(url=url)
     else:
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 

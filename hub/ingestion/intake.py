@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import os
-import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any

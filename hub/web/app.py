@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import anyio.to_thread
-from litestar import Litestar, get
+from litestar import Litestar, Response, get
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
-from litestar import Response
 from litestar.response import Redirect
 from sqlalchemy import text
 
-from hub import metrics
-
-from hub import __version__
+from hub import __version__, metrics
 from hub.delivery.service import DeliveryService
 from hub.export.scheduler import Scheduler
 from hub.ingestion.intake import Intake

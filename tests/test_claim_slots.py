@@ -10,10 +10,9 @@ from sqlalchemy import func, select
 
 from hub.delivery.runner import ClaimSlots, DeliveryRunner
 from hub.delivery.service import make_http_client
-from hub.ingestion.intake import Intake
 from hub.models import Dispatch
-from hub.testing.hub import add_delivery, add_source, make_test_hub
 from hub.testing.http_peer import HttpPeer
+from hub.testing.hub import add_delivery, add_source, make_test_hub, store_leads
 
 
 def test_slots_are_taken_in_chunks_and_never_beyond_the_total() -> None:
@@ -36,15 +35,11 @@ def test_a_slow_buyer_never_has_more_dispatches_leased_than_slots(tmp_path: Path
     with HttpPeer() as buyer:
         buyer.respond(status=200, body="ok", delay=0.15)
         add_delivery(hub, "slow", sources=["form"], channel="http_post", config={"url": f"{buyer.url}/leads"})
-        ids: list[int] = []
-        intake = Intake(hub, lambda due, _delay: ids.extend(due))
-        for n in range(12):
-            assert intake.receive("form", {"email": f"lead{n}@example.com"}, "k").status_code == 202
-        intake.close()
+        ids = store_leads(hub, "form", ({"email": f"lead{n}@example.com"} for n in range(12)), "k")
         runner = DeliveryRunner(hub, make_http_client(2), lambda *_: None, threads=2)  # 4 slots
         most_leased = 0
         statuses: dict = {}
-        # One message of ten, and two of one id each (tried on their own threads): 4 leases at most, still.
+        # One message of ten and two of one id each, claimed side by side: 4 leases at most, still.
         messages = [ids[:10], ids[10:11], ids[11:]]
         batches = [threading.Thread(target=lambda m=m: statuses.update(runner.run_batch(m))) for m in messages]
         for batch in batches:

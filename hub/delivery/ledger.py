@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy.engine import Connection
 
-from hub.driver_sql import DriverSql, in_list
+from hub.driver_sql import DriverSql, Rows, in_list
 from hub.models import RETRYABLE, utcnow
 
 _RETRYABLE = ", ".join(f"'{status}'" for status in RETRYABLE)
@@ -29,14 +29,14 @@ WHERE id IN {{ids}} AND status IN ({_RETRYABLE})
   AND (next_attempt_at IS NULL OR next_attempt_at <= :due_by)
 RETURNING id, attempts, round_attempts"""
 
-# What a try needs of each claimed dispatch: the lead, the delivery and the source's slug.
+# What a try needs of each dispatch just claimed: the lead, the delivery and the source's slug.
 LOAD = """
 SELECT dispatch.id, lead.id, lead.fields, delivery.slug, delivery.channel, delivery.config, delivery.mapping,
        delivery.enabled, delivery.max_attempts, source.slug
 FROM dispatch JOIN lead ON lead.id = dispatch.lead_id
               JOIN delivery ON delivery.id = dispatch.delivery_id
               JOIN source ON source.id = lead.source_id
-WHERE dispatch.id IN {ids}"""
+WHERE dispatch.id IN {ids} AND dispatch.leased_until = :lease"""
 
 INSERT_ATTEMPT = """
 INSERT INTO attempt (dispatch_id, number, started_at, duration_ms, outcome, message, remote_id, request, response,
@@ -49,6 +49,12 @@ VALUES (:dispatch_id, :number, :started_at, :duration_ms, :outcome, :message, :r
 RECORD = """
 UPDATE dispatch SET status = :status, leased_until = NULL, updated_at = :updated_at, last_error = :last_error,
                     next_attempt_at = :next_attempt_at, remote_id = COALESCE(:remote_id, remote_id)
+WHERE id = :id AND leased_until = :lease"""
+
+# A claim undone: the dispatch was not tried (its worker was stopping), so the try is not counted.
+HAND_BACK = """
+UPDATE dispatch SET leased_until = NULL, attempts = attempts - 1, round_attempts = round_attempts - 1,
+                    updated_at = :now
 WHERE id = :id AND leased_until = :lease"""
 
 
@@ -85,32 +91,44 @@ class Claimed(NamedTuple):
     source_slug: str
 
 
+class Claiming(NamedTuple):
+    """The two statements of a claim, sent together; :meth:`read` them once the transaction is over."""
+
+    lease: Any
+    leased: Rows
+    loaded: Rows
+
+    def read(self, sql: DriverSql) -> dict[int, Claimed]:
+        """Each dispatch this claim leased, with what its try needs."""
+        taken = {dispatch_id: Claim(dispatch_id, attempts, round_attempts, self.lease)
+                 for dispatch_id, attempts, round_attempts in self.leased.all()}
+        return {
+            dispatch_id: Claimed(
+                taken[dispatch_id],
+                LeadRow(lead_id, sql.from_json(fields)),
+                DeliveryRow(slug, channel, sql.from_json(config), sql.from_json(mapping), bool(enabled), max_attempts),
+                source_slug,
+            )
+            for dispatch_id, lead_id, fields, slug, channel, config, mapping, enabled, max_attempts, source_slug
+            in self.loaded.all()
+            if dispatch_id in taken  # another worker's lease of the very same microsecond is not ours
+        }
+
+
 def claim(sql: DriverSql, conn: Connection, dispatch_ids: list[int], lease_seconds: float,
-          now: datetime | None = None) -> dict[int, Claim]:
-    """Lease those of ``dispatch_ids`` that are due; one statement."""
+          now: datetime | None = None) -> Claiming:
+    """Lease those of ``dispatch_ids`` that are due, and load what their tries need.
+
+    The load finds the claimed rows by their new lease rather than by the claim's
+    answer, so the two statements need not wait for each other (one round trip).
+    """
     now = now or utcnow()
     lease = sql.time(now + timedelta(seconds=lease_seconds))
     ids, params = in_list("id", dispatch_ids)
     # A delayed broker message may arrive a hair early.
-    rows = sql.execute(conn, CLAIM.format(ids=ids), {
+    leased = sql.send(conn, CLAIM.format(ids=ids), {
         **params, "now": sql.time(now), "lease": lease, "due_by": sql.time(now + timedelta(seconds=1))})
-    return {dispatch_id: Claim(dispatch_id, attempts, round_attempts, lease)
-            for dispatch_id, attempts, round_attempts in rows}
-
-
-def load(sql: DriverSql, conn: Connection, claims: dict[int, Claim]) -> dict[int, Claimed]:
-    """Each claimed dispatch's lead, delivery and source slug, in one query."""
-    ids, params = in_list("id", list(claims))
-    return {
-        dispatch_id: Claimed(
-            claims[dispatch_id],
-            LeadRow(lead_id, sql.from_json(fields)),
-            DeliveryRow(slug, channel, sql.from_json(config), sql.from_json(mapping), bool(enabled), max_attempts),
-            source_slug,
-        )
-        for dispatch_id, lead_id, fields, slug, channel, config, mapping, enabled, max_attempts, source_slug
-        in sql.execute(conn, LOAD.format(ids=ids), params)
-    }
+    return Claiming(lease, leased, sql.send(conn, LOAD.format(ids=ids), {**params, "lease": lease}))
 
 
 def store(sql: DriverSql, conn: Connection, records: list[dict[str, Any]]) -> None:
@@ -124,3 +142,9 @@ def store(sql: DriverSql, conn: Connection, records: list[dict[str, Any]]) -> No
          "next_attempt_at": sql.time(r["dispatch"]["next_attempt_at"]), "id": r["claim"].dispatch_id,
          "lease": r["claim"].leased_until}
         for r in records])
+
+
+def hand_back(sql: DriverSql, conn: Connection, claims: list[Claim]) -> None:
+    """Give up the leases of claimed dispatches that were not tried; they are due again at once."""
+    now = sql.time(utcnow())
+    sql.execute_many(conn, HAND_BACK, [{"id": c.dispatch_id, "lease": c.leased_until, "now": now} for c in claims])

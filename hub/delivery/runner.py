@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 import msgspec
-from sqlalchemy.engine import Connection
 
 from hub import metrics
 from hub.batching import GroupCommit
+from hub.db import KeptConnection
 from hub.delivery import ledger
 from hub.delivery.context import build_delivery_context
 from hub.delivery.ledger import Claim, Claimed, DeliveryRow, LeadRow
@@ -74,10 +74,10 @@ class ClaimSlots:
 class DeliveryRunner:
     """Runs dispatches for one worker process; ``http`` is its shared, pooled client.
 
-    A broker message carries a batch of dispatch ids. They are tried side by side on
-    ``threads`` delivery threads, so a slow buyer holds up only its own tries. They
-    are claimed in chunks as threads come free (see ClaimSlots), and the claims and
-    records of all threads share one transaction (see hub.batching).
+    A broker message carries a batch of dispatch ids. They are claimed in chunks as
+    delivery threads come free (see ClaimSlots), then tried side by side on
+    ``threads`` delivery threads, so a slow buyer holds up only its own tries. The
+    claims and records of all threads share one transaction (see hub.batching).
     """
 
     def __init__(self, hub: Hub, http: httpx.Client, enqueue: Enqueue, threads: int = 1) -> None:
@@ -91,11 +91,9 @@ class DeliveryRunner:
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="leadhub-deliver") if threads > 1 else None
         self._slots = ClaimSlots(total=threads * 2, chunk=max(threads // 2, 1))
         self._stopping = False
-        # On SQLite the ledger thread keeps its connection: checking one out of the pool per batch
-        # cost a twentieth of a try. A server's connection goes back to the pool, whose pre-ping
-        # replaces one the server or a firewall dropped while idle.
-        self._keep_ledger_conn = hub.engine.dialect.name == "sqlite"
-        self._ledger_conn: Connection | None = None
+        # The ledger thread keeps its connection: checking one out of the pool per batch cost a
+        # twentieth of a try on SQLite, and a round trip to a server.
+        self._ledger_conn = KeptConnection(hub.engine)
 
     def stop_taking(self) -> None:
         """Start no new tries (shutting down): the ones in flight finish, the rest stay due for the next worker."""
@@ -106,9 +104,7 @@ class DeliveryRunner:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         self.ledger.close()
-        if self._ledger_conn is not None:
-            self._ledger_conn.close()
-            self._ledger_conn = None
+        self._ledger_conn.close()
 
     def run(self, dispatch_id: int) -> DispatchStatus | None:
         """Try a dispatch once if it is due; returns its new status, or None if not ours to run."""
@@ -119,38 +115,52 @@ class DeliveryRunner:
 
     def run_batch(self, dispatch_ids: Iterable[int]) -> dict[int, DispatchStatus]:
         """Try each due dispatch of ``dispatch_ids`` once; returns the new status of each one that was ours."""
+        futures = self.start_batch(dispatch_ids)
+        wait(futures.values())
+        statuses = {dispatch_id: future.result() for dispatch_id, future in futures.items()}
+        return {dispatch_id: status for dispatch_id, status in statuses.items() if status is not None}
+
+    def start_batch(self, dispatch_ids: Iterable[int]) -> dict[int, Future[DispatchStatus | None]]:
+        """Claim the due ones of ``dispatch_ids`` as delivery threads come free, and start their tries.
+
+        Returns once the last is claimed, not when the tries end: that is the broker's
+        message done with, and its thread free to claim the next message's dispatches while
+        these are tried. So small messages, a lead or two each under a light load, are not
+        tried one message per thread at a time; and the claims of many messages share a
+        ledger batch. If the worker stops, a try under way finishes and is recorded; one still
+        waiting for a thread is handed back (see :meth:`_finish`).
+        """
         ids = list(dispatch_ids)
         if self._pool is None:
-            statuses = [self.run(dispatch_id) for dispatch_id in ids]
-            return {dispatch_id: status for dispatch_id, status in zip(ids, statuses) if status is not None}
-        if len(ids) == 1:  # tried on this thread, saving a hand-over, but within the same bound on leases
-            self._slots.take(1)
+            return {dispatch_id: _done(status) for dispatch_id in ids if (status := self.run(dispatch_id)) is not None}
+        futures: dict[int, Future[DispatchStatus | None]] = {}
+        while ids and not self._stopping:  # once stopping, the unclaimed stay due for the next worker
+            taken = self._slots.take(len(ids))
+            if self._stopping:  # the stop came while this waited for free threads
+                self._slots.give(taken)
+                break
+            chunk, ids = ids[:taken], ids[taken:]
             try:
-                status = self.run(ids[0])
-            finally:
-                self._slots.give()
-            return {} if status is None else {ids[0]: status}
-        futures: dict[int, Future[DispatchStatus]] = {}
-        try:
-            while ids and not self._stopping:  # once stopping, the unclaimed stay due for the next worker
-                taken = self._slots.take(len(ids))
-                chunk, ids = ids[:taken], ids[taken:]
-                try:
-                    claimed: list[Claimed] = self.ledger.run(chunk)
-                except BaseException:
-                    self._slots.give(taken)
-                    raise
-                self._slots.give(taken - len(claimed))  # ids not due, or leased by another worker
-                for one in claimed:
-                    future = self._pool.submit(self._finish, one)
-                    future.add_done_callback(lambda _: self._slots.give())
-                    futures[one.taken.dispatch_id] = future
-        finally:
-            wait(futures.values())  # the tries started finish (and are recorded) whatever happens
-        return {dispatch_id: future.result() for dispatch_id, future in futures.items()}
+                claimed: list[Claimed] = self.ledger.run(chunk)
+            except BaseException:
+                self._slots.give(taken)
+                raise
+            self._slots.give(taken - len(claimed))  # ids not due, or leased by another worker
+            for one in claimed:
+                future = self._pool.submit(self._finish, one)
+                future.add_done_callback(lambda _: self._slots.give())
+                futures[one.taken.dispatch_id] = future
+        return futures
 
-    def _finish(self, claimed: Claimed) -> DispatchStatus:
-        """Try a claimed dispatch and queue its record (after committing it, the ledger schedules a retry)."""
+    def _finish(self, claimed: Claimed) -> DispatchStatus | None:
+        """Try a claimed dispatch and queue its record (after committing it, the ledger schedules a retry).
+
+        A dispatch whose thread came free only after the stop is handed back untried (None),
+        for the next worker to take at once rather than after its lease.
+        """
+        if self._stopping:
+            self.ledger.submit(claimed.taken)
+            return None
         taken, lead, delivery, source_slug = claimed
         dispatch_id = taken.dispatch_id
         started = utcnow()
@@ -249,7 +259,11 @@ class DeliveryRunner:
         return status
 
     def _after_commit(self, jobs: list[Any], results: Sequence[Any]) -> None:
-        """Wake the broker for each failed try's next one, once its new state is committed."""
+        """Wake the broker for each failed try's next one, and for each handed-back dispatch, once committed."""
+        handed_back = [job.dispatch_id for job, result in zip(jobs, results)
+                       if isinstance(job, Claim) and not isinstance(result, BaseException)]
+        if handed_back:
+            self.enqueue(handed_back, None)
         for job, result in zip(jobs, results):
             if not isinstance(job, dict):
                 continue
@@ -261,27 +275,29 @@ class DeliveryRunner:
                 self.enqueue([dispatch_id], job["retry_in"])
 
     def _ledger_batch(self, jobs: list[Any]) -> list[Any]:
-        """One transaction for a batch of records (dicts) and claims (lists of dispatch ids), records first."""
-        conn = self._ledger_conn or self.hub.engine.connect()
+        """One transaction for a batch of records (dicts), hand-backs (Claims) and claims (lists of ids), claims last."""
+        conn = self._ledger_conn.get()
         try:
-            with conn.begin():
+            with self.sql.transaction(conn):  # on PostgreSQL, one round trip for the lot
                 records = [job for job in jobs if isinstance(job, dict)]
                 if records:
                     ledger.store(self.sql, conn, records)
+                if handed_back := [job for job in jobs if isinstance(job, Claim)]:
+                    ledger.hand_back(self.sql, conn, handed_back)
                 wanted = [dispatch_id for job in jobs if isinstance(job, list) for dispatch_id in job]
-                taken = ledger.claim(self.sql, conn, wanted, self.hub.settings.lease_seconds) if wanted else {}
-                loaded = ledger.load(self.sql, conn, taken) if taken else {}
+                claiming = ledger.claim(self.sql, conn, wanted, self.hub.settings.lease_seconds) if wanted else None
+            loaded = claiming.read(self.sql) if claiming else {}
         except BaseException:
-            self._ledger_conn = None
-            conn.invalidate()  # whatever went wrong, the next batch starts on a fresh connection
-            conn.close()
+            self._ledger_conn.discard()  # whatever went wrong, the next batch starts on a fresh connection
             raise
-        if self._keep_ledger_conn:
-            self._ledger_conn = conn
-        else:
-            conn.close()
         # pop: an id asked for twice in this batch is claimed once, as a second message would find it leased.
         return [[loaded.pop(i) for i in job if i in loaded] if isinstance(job, list) else None for job in jobs]
+
+
+def _done(status: DispatchStatus) -> Future[DispatchStatus | None]:
+    future: Future[DispatchStatus | None] = Future()
+    future.set_result(status)
+    return future
 
 
 def next_state(

@@ -72,7 +72,7 @@ class DeliveryService:
         self.child = WorkerProcess() if worker_process else None
         self.broker = build_broker(hub.settings)
         self.runner = DeliveryRunner(hub, self.http, self.enqueue, threads=hub.settings.worker_threads)
-        self.queue = DispatchQueue(self.broker, self.runner.run_batch,
+        self.queue = DispatchQueue(self.broker, self.runner.start_batch,
                                    time_limit_ms=int(hub.settings.lease_seconds * 1000),
                                    queue_name=hub.settings.queue_name)
         self.worker: dramatiq.Worker | None = None

@@ -4,6 +4,12 @@ Each request validates its lead on its own, then waits here until the lead and
 its dispatches are committed: a 202 still means "on disk". Committing the
 leads that arrived together in one transaction makes the lock, the BEGIN and
 the COMMIT cost per batch instead of per lead, which is what bounded intake.
+
+The statements run on the driver (hub.driver_sql). A batch's leads get their
+ids before they are inserted, so on PostgreSQL a batch is two round trips
+whatever it holds: every lookup with the ids, then every insert with the
+COMMIT. With a round trip per statement (and the writer thread waiting for the
+GIL after each), the commit wait was most of a request's p99.
 """
 
 from __future__ import annotations
@@ -14,17 +20,36 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from hub.batching import GroupCommit
+from hub.db import KeptConnection
+from hub.driver_sql import DriverSql, Rows, in_list
 from hub.faults import fault_point
 from hub.ingestion.sources import SourceRules
-from hub.models import Dispatch, DispatchStatus, Lead, utcnow
+from hub.models import DispatchStatus, utcnow
 
-LEADS = Lead.__table__
-DISPATCHES = Dispatch.__table__
+BY_IDEMPOTENCY_KEY = """
+SELECT id, status, duplicate_of FROM lead WHERE source_id = :source_id AND idempotency_key = :key"""
+
+# The first accepted lead with the same dedupe key within the source's window.
+EARLIER_DUPLICATE = """
+SELECT id FROM lead
+WHERE source_id = :source_id AND dedupe_key = :dedupe_key AND received_at >= :since AND status = 'accepted'
+ORDER BY id LIMIT 1"""
+
+INSERT_LEAD = """
+INSERT INTO lead (id, source_id, received_at, status, duplicate_of, dedupe_key, idempotency_key, fields)
+VALUES (:id, :source_id, :received_at, :status, :duplicate_of, :dedupe_key, :idempotency_key, :fields)"""
+
+INSERT_DISPATCH = """
+INSERT INTO dispatch (lead_id, delivery_id, status, attempts, round_attempts, next_attempt_at, last_error,
+                      created_at, updated_at)
+VALUES (:lead_id, :delivery_id, :status, 0, 0, :next_attempt_at, :last_error, :now, :now)"""
+
+# The new leads' dispatches to send now (a lead this new has no others).
+DUE_DISPATCHES = "SELECT id, lead_id FROM dispatch WHERE lead_id IN {ids} AND status = 'pending'"
 
 
 @dataclass
@@ -36,9 +61,6 @@ class NewLead:
     dedupe_key: str | None
     idempotency_key: str | None
     received_at: datetime
-    # Worked out while storing:
-    duplicate_of: int | None = None  # an earlier accepted lead with the same dedupe key
-    duplicate_of_index: int | None = None  # ... when that lead is in the same batch
 
 
 @dataclass
@@ -50,12 +72,56 @@ class StoredLead:
     repeat: bool = False  # the idempotency key was seen before: this is the first answer again
 
 
+@dataclass
+class BatchPlan:
+    """What storing a batch means, once the earlier leads it refers to are known (see :func:`plan_batch`)."""
+
+    answered: dict[int, StoredLead]  # index -> the earlier stored lead whose idempotency key it repeats
+    repeats: dict[int, int]  # index -> index of the lead in this batch whose idempotency key it repeats
+    fresh: list[int]  # indexes of the leads to insert, in order
+    duplicate_of: dict[int, int]  # index -> id of an earlier accepted lead with its dedupe key
+    duplicate_of_index: dict[int, int]  # index -> index of the lead in this batch it duplicates
+
+
+def plan_batch(leads: Sequence[NewLead], earlier: dict[int, StoredLead | None],
+               earlier_duplicate: dict[int, int | None]) -> BatchPlan:
+    """Sort a batch's leads into repeats, duplicates and fresh ones (pure).
+
+    ``earlier`` and ``earlier_duplicate`` hold, by index, what the database had for each lead's
+    idempotency key and dedupe key (None: nothing).
+    """
+    plan = BatchPlan({}, {}, [], {}, {})
+    first_by_key: dict[tuple[int, str], int] = {}  # idempotency key -> index of its first lead here
+    first_by_fingerprint: dict[tuple[int, str], int] = {}  # dedupe key -> index of the first lead here
+    for i, lead in enumerate(leads):
+        key = (lead.source.id, lead.idempotency_key) if lead.idempotency_key else None
+        if key and key in first_by_key:
+            plan.repeats[i] = first_by_key[key]
+            continue
+        if key and (stored := earlier.get(i)) is not None:
+            plan.answered[i] = stored
+            continue
+        if key:
+            first_by_key[key] = i
+        fingerprint = (lead.source.id, lead.dedupe_key) if lead.dedupe_key else None
+        if fingerprint and fingerprint in first_by_fingerprint:
+            plan.duplicate_of_index[i] = first_by_fingerprint[fingerprint]
+        elif fingerprint and (duplicate := earlier_duplicate.get(i)) is not None:
+            plan.duplicate_of[i] = duplicate
+        elif fingerprint:
+            first_by_fingerprint[fingerprint] = i
+        plan.fresh.append(i)
+    return plan
+
+
 class LeadWriter:
     """Commits submitted leads in batches; ``after_commit`` gets each batch's newly stored leads."""
 
     def __init__(self, engine: Engine, after_commit: Callable[[list[tuple[NewLead, StoredLead]]], None]) -> None:
         self.engine = engine
         self.after_commit = after_commit
+        self.sql = DriverSql(engine.dialect.name)
+        self._conn = KeptConnection(engine)  # used by the writer thread only
         self._batches: GroupCommit[NewLead, StoredLead] = GroupCommit(
             "leadhub-lead-writer", self._write_batch, after=self._after)
 
@@ -68,6 +134,7 @@ class LeadWriter:
 
     def close(self) -> None:
         self._batches.close()
+        self._conn.close()
 
     def _write_batch(self, leads: list[NewLead]) -> Sequence[StoredLead | BaseException]:
         try:
@@ -92,101 +159,81 @@ class LeadWriter:
 
     def _store(self, leads: list[NewLead]) -> list[StoredLead]:
         """One transaction for the batch: idempotent repeats answered, duplicates marked, the rest inserted."""
-        with self.engine.begin() as conn:
-            results: list[StoredLead | None] = [None] * len(leads)
-            first_by_key: dict[tuple[int, str], int] = {}  # idempotency key -> index of its first lead here
-            first_by_fingerprint: dict[tuple[int, str], int] = {}  # dedupe key -> index of the first lead here
-            fresh: list[int] = []  # indexes of leads to insert, in order
-            in_batch_repeats: dict[int, int] = {}  # index -> index of the lead it repeats
-            for i, lead in enumerate(leads):
-                lead.duplicate_of = lead.duplicate_of_index = None  # from a batch that was rolled back
-                key = (lead.source.id, lead.idempotency_key) if lead.idempotency_key else None
-                if key and key in first_by_key:
-                    in_batch_repeats[i] = first_by_key[key]
-                    continue
-                if key and (earlier := _by_idempotency_key(conn, *key)) is not None:
-                    results[i] = earlier
-                    continue
-                if key:
-                    first_by_key[key] = i
-                fingerprint = (lead.source.id, lead.dedupe_key) if lead.dedupe_key else None
-                if fingerprint and fingerprint in first_by_fingerprint:
-                    lead.duplicate_of_index = first_by_fingerprint[fingerprint]
-                elif fingerprint:
-                    lead.duplicate_of = _duplicate_of(conn, lead)
-                    if lead.duplicate_of is None:
-                        first_by_fingerprint[fingerprint] = i
-                fresh.append(i)
-            _insert_leads(conn, leads, fresh, results)
-            _insert_dispatches(conn, [(leads[i], results[i]) for i in fresh])  # type: ignore[misc]
-        for i, first in in_batch_repeats.items():
-            stored = results[first]
-            assert stored is not None
-            results[i] = StoredLead(stored.lead_id, stored.status, stored.duplicate_of, repeat=True)
-        return results  # type: ignore[return-value]  # every slot is filled by now
+        conn = self._conn.get()
+        try:
+            with self.sql.transaction(conn):
+                plan, ids, due = self._store_in(conn, leads)
+            return _results(leads, plan, ids, due.all() if due else [])
+        except BaseException:
+            self._conn.discard()
+            raise
+
+    def _store_in(self, conn: Connection, leads: list[NewLead]) -> tuple[BatchPlan, dict[int, int], Rows | None]:
+        """The batch's statements in ``conn``'s transaction: the plan, each fresh lead's id, its due dispatches."""
+        sql = self.sql
+        # First round trip: what the database already has, and ids for the leads.
+        by_key = {i: sql.send(conn, BY_IDEMPOTENCY_KEY, {"source_id": lead.source.id, "key": lead.idempotency_key})
+                  for i, lead in enumerate(leads) if lead.idempotency_key}
+        by_fingerprint = {i: sql.send(conn, EARLIER_DUPLICATE, {
+            "source_id": lead.source.id, "dedupe_key": lead.dedupe_key,
+            "since": sql.time(lead.received_at - timedelta(hours=lead.source.dedupe_window_hours))})
+            for i, lead in enumerate(leads) if lead.dedupe_key}
+        reserved = sql.reserve_ids(conn, "lead", len(leads))
+        plan = plan_batch(
+            leads,
+            {i: next((StoredLead(*row, repeat=True) for row in rows.all()), None) for i, rows in by_key.items()},
+            {i: next((row[0] for row in rows.all()), None) for i, rows in by_fingerprint.items()})
+        ids = {i: lead_id for i, (lead_id,) in zip(plan.fresh, sorted(reserved.all()))}
+        if not plan.fresh:
+            return plan, ids, None
+        # Second round trip, with the COMMIT: the leads, their dispatches, and which of those are due.
+        sql.execute_many(conn, INSERT_LEAD, [_lead_row(sql, leads[i], ids[i], _duplicate_of(plan, ids, i))
+                                             for i in plan.fresh])
+        dispatches = [row for i in plan.fresh if _duplicate_of(plan, ids, i) is None
+                      for row in _dispatch_rows(sql, leads[i], ids[i])]
+        if not dispatches:
+            return plan, ids, None
+        sql.execute_many(conn, INSERT_DISPATCH, dispatches)
+        in_ids, params = in_list("lead", [ids[i] for i in plan.fresh])
+        return plan, ids, sql.send(conn, DUE_DISPATCHES.format(ids=in_ids), params)
 
 
-def _by_idempotency_key(conn: Connection, source_id: int, key: str) -> StoredLead | None:
-    row = conn.execute(select(LEADS.c.id, LEADS.c.status, LEADS.c.duplicate_of)
-                       .where(LEADS.c.source_id == source_id, LEADS.c.idempotency_key == key)).first()
-    return None if row is None else StoredLead(row.id, row.status, row.duplicate_of, repeat=True)
+def _duplicate_of(plan: BatchPlan, ids: dict[int, int], i: int) -> int | None:
+    if i in plan.duplicate_of_index:
+        return ids[plan.duplicate_of_index[i]]
+    return plan.duplicate_of.get(i)
 
 
-def _duplicate_of(conn: Connection, lead: NewLead) -> int | None:
-    if lead.dedupe_key is None:
-        return None
-    since = lead.received_at - timedelta(hours=lead.source.dedupe_window_hours)
-    return conn.execute(
-        select(LEADS.c.id)
-        .where(LEADS.c.source_id == lead.source.id, LEADS.c.dedupe_key == lead.dedupe_key,
-               LEADS.c.received_at >= since, LEADS.c.status == "accepted")
-        .order_by(LEADS.c.id)
-        .limit(1)
-    ).scalar_one_or_none()
+def _lead_row(sql: DriverSql, lead: NewLead, lead_id: int, duplicate_of: int | None) -> dict[str, Any]:
+    return {"id": lead_id, "source_id": lead.source.id, "received_at": sql.time(lead.received_at),
+            "status": "accepted" if duplicate_of is None else "duplicate", "duplicate_of": duplicate_of,
+            "dedupe_key": lead.dedupe_key, "idempotency_key": lead.idempotency_key, "fields": sql.json(lead.fields)}
 
 
-def _insert_leads(conn: Connection, leads: list[NewLead], order: list[int], results: list[StoredLead | None]) -> None:
-    """Insert the leads at ``order`` in one statement; duplicates of a lead in the same batch go second."""
-    firsts = [i for i in order if leads[i].duplicate_of_index is None]
-    seconds = [i for i in order if leads[i].duplicate_of_index is not None]
-    for group in (firsts, seconds):
-        if not group:
-            continue
-        rows = []
-        for i in group:
-            lead = leads[i]
-            if lead.duplicate_of_index is not None:
-                lead.duplicate_of = results[lead.duplicate_of_index].lead_id  # type: ignore[union-attr]
-            rows.append(dict(source_id=lead.source.id, received_at=lead.received_at,
-                             status="accepted" if lead.duplicate_of is None else "duplicate",
-                             duplicate_of=lead.duplicate_of, dedupe_key=lead.dedupe_key,
-                             idempotency_key=lead.idempotency_key, fields=lead.fields))
-        ids = conn.execute(insert(LEADS).returning(LEADS.c.id, sort_by_parameter_order=True), rows).scalars().all()
-        for i, lead_id, row in zip(group, ids, rows):
-            results[i] = StoredLead(lead_id, row["status"], row["duplicate_of"])
-
-
-def _insert_dispatches(conn: Connection, stored: list[tuple[NewLead, StoredLead]]) -> None:
-    """One row per enabled delivery of each accepted lead (skipped where its filter says no); fills ``due``."""
-    now = utcnow()
+def _dispatch_rows(sql: DriverSql, lead: NewLead, lead_id: int) -> list[dict[str, Any]]:
+    """One row per enabled delivery of the lead's source; skipped where the delivery's filter says no."""
+    now = sql.time(utcnow())
     rows = []
-    for lead, result in stored:
-        if result.duplicate_of is not None:
-            continue
-        for delivery_id, compiled, text in lead.source.deliveries:
-            matches = compiled is None or compiled.matches(lead.fields)
-            rows.append(dict(
-                lead_id=result.lead_id, delivery_id=delivery_id,
-                status=DispatchStatus.PENDING.value if matches else DispatchStatus.SKIPPED.value,
-                attempts=0, round_attempts=0, next_attempt_at=now if matches else None,
-                last_error="" if matches else f"filter did not match: {text}",
-                created_at=now, updated_at=now,
-            ))
-    if not rows:
-        return
-    by_lead = {result.lead_id: result for _, result in stored}
-    returned = conn.execute(insert(DISPATCHES).returning(DISPATCHES.c.id, DISPATCHES.c.lead_id, DISPATCHES.c.status,
-                                                         sort_by_parameter_order=True), rows)
-    for row in returned:
-        if row.status == DispatchStatus.PENDING.value:
-            by_lead[row.lead_id].due.append(row.id)
+    for delivery_id, compiled, text in lead.source.deliveries:
+        matches = compiled is None or compiled.matches(lead.fields)
+        rows.append({"lead_id": lead_id, "delivery_id": delivery_id,
+                     "status": DispatchStatus.PENDING.value if matches else DispatchStatus.SKIPPED.value,
+                     "next_attempt_at": now if matches else None,
+                     "last_error": "" if matches else f"filter did not match: {text}", "now": now})
+    return rows
+
+
+def _results(leads: list[NewLead], plan: BatchPlan, ids: dict[int, int],
+             due: list[tuple[int, int]]) -> list[StoredLead]:
+    """Each lead's answer, in the batch's order."""
+    results: dict[int, StoredLead] = dict(plan.answered)
+    for i in plan.fresh:
+        duplicate_of = _duplicate_of(plan, ids, i)
+        results[i] = StoredLead(ids[i], "accepted" if duplicate_of is None else "duplicate", duplicate_of)
+    by_id = {ids[i]: results[i] for i in plan.fresh}
+    for dispatch_id, lead_id in sorted(due):
+        by_id[lead_id].due.append(dispatch_id)
+    for i, first in plan.repeats.items():
+        stored = results[first]
+        results[i] = StoredLead(stored.lead_id, stored.status, stored.duplicate_of, repeat=True)
+    return [results[i] for i in range(len(leads))]

@@ -4,6 +4,11 @@ On SQLite one transaction runs at a time, and with a dozen threads each doing
 its own small transaction most of the time went to handing the write lock and
 the GIL around. Threads that submit here wait on a future instead, and the
 batch pays for one BEGIN and one COMMIT.
+
+A job nobody waits for (``urgent=False``: the delivery ledger's records) may
+wait up to ``linger`` seconds for others to join it, or until an urgent one
+comes; with jobs trickling in one at a time, each batch would otherwise carry
+one job and its transaction's whole fixed cost.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Generic, TypeVar
@@ -27,24 +33,26 @@ Handler = Callable[[list[Job]], Sequence["Result | BaseException"]]
 class GroupCommit(Generic[Job, Result]):
     """Runs ``handle`` on batches of submitted jobs on its own thread; ``after`` runs once their futures are set."""
 
-    def __init__(self, name: str, handle: Handler, *, max_batch: int = 256,
+    def __init__(self, name: str, handle: Handler, *, max_batch: int = 256, linger: float = 0.0,
                  after: Callable[[list[Job], Sequence[Result | BaseException]], None] | None = None) -> None:
         self.name = name
         self.handle = handle
         self.after = after
         self.max_batch = max_batch
-        self._queue: queue.SimpleQueue[tuple[Job, Future[Result]] | None] = queue.SimpleQueue()
+        self.linger = linger
+        self._queue: queue.SimpleQueue[tuple[Job, Future[Result], bool] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
-    def submit(self, job: Job) -> Future[Result]:
+    def submit(self, job: Job, *, urgent: bool = True) -> Future[Result]:
+        """Queue ``job``; ``urgent=False`` lets it wait up to ``linger`` seconds for company."""
         if self._thread is None:  # started on first use: most objects that own one never need it
             with self._start_lock:
                 if self._thread is None:
                     self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
                     self._thread.start()
         future: Future[Result] = Future()
-        self._queue.put((job, future))
+        self._queue.put((job, future, urgent))
         return future
 
     def run(self, job: Job) -> Result:
@@ -61,25 +69,35 @@ class GroupCommit(Generic[Job, Result]):
 
     def _run(self) -> None:
         while (first := self._queue.get()) is not None:
-            batch = [first]
-            while len(batch) < self.max_batch:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    self._queue.put(None)  # stop after this batch
-                    break
-                batch.append(item)
-            self._run_batch(batch)
+            self._run_batch(self._gather(first))
 
-    def _run_batch(self, batch: list[tuple[Job, Future[Result]]]) -> None:
-        jobs = [job for job, _ in batch]
+    def _gather(self, first: tuple[Job, Future[Result], bool]) -> list[tuple[Job, Future[Result], bool]]:
+        """``first`` and what else is queued; if nothing urgent is among them, what comes within the linger."""
+        batch = [first]
+        deadline = None if first[2] else time.monotonic() + self.linger
+        while len(batch) < self.max_batch:
+            try:
+                if deadline is None:
+                    item = self._queue.get_nowait()
+                else:
+                    item = self._queue.get(timeout=max(deadline - time.monotonic(), 0.0))
+            except queue.Empty:
+                break
+            if item is None:
+                self._queue.put(None)  # stop after this batch
+                break
+            batch.append(item)
+            if item[2]:
+                deadline = None  # somebody waits: go with what is here
+        return batch
+
+    def _run_batch(self, batch: list[tuple[Job, Future[Result], bool]]) -> None:
+        jobs = [job for job, _, _ in batch]
         try:
             results = self.handle(jobs)
         except Exception as exc:  # e.g. the database is down: every job gets the error
             results = [exc] * len(jobs)
-        for (_, future), result in zip(batch, results):
+        for (_, future, _), result in zip(batch, results):
             if isinstance(result, BaseException):
                 future.set_exception(result)
             else:

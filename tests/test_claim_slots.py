@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from hub.batching import GroupCommit
 from hub.delivery.runner import ClaimSlots, DeliveryRunner
 from hub.delivery.service import make_http_client
 from hub.models import Dispatch
@@ -54,3 +55,17 @@ def test_a_slow_buyer_never_has_more_dispatches_leased_than_slots(tmp_path: Path
     assert len(statuses) == 12 and {s.value for s in statuses.values()} == {"accepted"}
     assert 2 <= most_leased <= 4  # two trying, at most two more claimed and waiting for a thread
     hub.engine.dispose()
+
+
+def test_records_wait_for_company_but_a_claim_goes_at_once() -> None:
+    batches: list[list[str]] = []
+    ledger: GroupCommit[str, str] = GroupCommit("probe", lambda jobs: batches.append(list(jobs)) or jobs, linger=0.3)
+    started = time.monotonic()
+    records = [ledger.submit(f"record-{n}", urgent=False) for n in range(3)]
+    time.sleep(0.05)
+    assert ledger.run("claim") == "claim" and time.monotonic() - started < 0.25  # did not wait out the linger
+    assert all(r.done() for r in records) and batches == [["record-0", "record-1", "record-2", "claim"]]
+    alone = ledger.submit("record-3", urgent=False)
+    alone.result(timeout=2)  # nobody else came: it went when the linger was over
+    assert batches[-1] == ["record-3"] and time.monotonic() - started >= 0.3
+    ledger.close()

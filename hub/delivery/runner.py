@@ -37,14 +37,21 @@ log = logging.getLogger("leadhub.delivery")
 
 Enqueue = Callable[[list[int], float | None], None]
 
+#: How long a try's record may wait for company in the ledger (see hub.batching). At a few
+#: hundred tries a second a batch used to carry one or two, each batch's fixed cost theirs alone.
+RECORD_LINGER_SECONDS = 0.005
+
 
 class ClaimSlots:
-    """How many more dispatches this worker may hold the lease on: one per delivery thread, plus a short queue.
+    """How many more dispatches this worker may claim: a slot is taken by a claim and given back
+    when the try's record (or the dispatch handed back untried) is committed.
 
     A message's ids are claimed in chunks, one ledger round trip each, only as
-    slots are free, so after a crash at most ``total`` dispatches wait out their
-    lease. Claiming each dispatch on its own thread as it started cost two more
-    thread hand-overs a try (about 15 % of a try's CPU).
+    slots are free. So however the tries go, at most ``total`` dispatches are
+    claimed and not yet recorded: that many can wait out their lease after a
+    crash, and that many tries can be made twice. Claiming each dispatch on its
+    own thread as it started cost two more thread hand-overs a try (about 15 %
+    of a try's CPU).
     """
 
     def __init__(self, total: int, chunk: int) -> None:
@@ -85,9 +92,10 @@ class DeliveryRunner:
         self.http = http
         self.enqueue = enqueue
         self.sql = DriverSql(hub.engine.dialect.name)
-        # Claims and records of every thread, committed together (see hub.batching).
-        self.ledger: GroupCommit[list[int] | dict[str, Any], Any] = GroupCommit(
-            "leadhub-dispatch-ledger", self._ledger_batch, after=self._after_commit)
+        # Claims and records of every thread, committed together (see hub.batching). Nobody waits
+        # for a record, so records wait a little for claims or other records to share their batch.
+        self.ledger: GroupCommit[list[int] | dict[str, Any] | Claim, Any] = GroupCommit(
+            "leadhub-dispatch-ledger", self._ledger_batch, after=self._after_commit, linger=RECORD_LINGER_SECONDS)
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="leadhub-deliver") if threads > 1 else None
         self._slots = ClaimSlots(total=threads * 2, chunk=max(threads // 2, 1))
         self._stopping = False
@@ -110,8 +118,16 @@ class DeliveryRunner:
         """Try a dispatch once if it is due; returns its new status, or None if not ours to run."""
         if self._stopping:
             return None
-        claimed: list[Claimed] = self.ledger.run([dispatch_id])
-        return self._finish(claimed[0]) if claimed else None
+        self._slots.take(1)
+        try:
+            claimed: list[Claimed] = self.ledger.run([dispatch_id])
+        except BaseException:
+            self._slots.give()
+            raise
+        if not claimed:
+            self._slots.give()
+            return None
+        return self._finish(claimed[0])
 
     def run_batch(self, dispatch_ids: Iterable[int]) -> dict[int, DispatchStatus]:
         """Try each due dispatch of ``dispatch_ids`` once; returns the new status of each one that was ours."""
@@ -147,27 +163,30 @@ class DeliveryRunner:
                 raise
             self._slots.give(taken - len(claimed))  # ids not due, or leased by another worker
             for one in claimed:
-                future = self._pool.submit(self._finish, one)
-                future.add_done_callback(lambda _: self._slots.give())
-                futures[one.taken.dispatch_id] = future
+                futures[one.taken.dispatch_id] = self._pool.submit(self._finish, one)
         return futures
 
     def _finish(self, claimed: Claimed) -> DispatchStatus | None:
         """Try a claimed dispatch and queue its record (after committing it, the ledger schedules a retry).
 
         A dispatch whose thread came free only after the stop is handed back untried (None),
-        for the next worker to take at once rather than after its lease.
+        for the next worker to take at once rather than after its lease. The claim's slot is
+        given back once the record or the hand-back is committed (see :meth:`_after_commit`).
         """
         if self._stopping:
-            self.ledger.submit(claimed.taken)
+            self.ledger.submit(claimed.taken, urgent=False)
             return None
         taken, lead, delivery, source_slug = claimed
         dispatch_id = taken.dispatch_id
         started = utcnow()
         clock = time.perf_counter()
-        result, masker = self._attempt(taken, lead, delivery, source_slug)
-        duration_ms = (time.perf_counter() - clock) * 1000
-        status = self._record(taken, delivery, result, masker, started, duration_ms)
+        try:
+            result, masker = self._attempt(taken, lead, delivery, source_slug)
+            duration_ms = (time.perf_counter() - clock) * 1000
+            status = self._record(taken, delivery, result, masker, started, duration_ms)
+        except BaseException:  # no record to commit (a bug): the slot comes back now, the lease runs out
+            self._slots.give()
+            raise
         metrics.ATTEMPTS.labels(delivery.slug, delivery.channel, result.outcome.value).inc()
         if status != DispatchStatus.ACCEPTED:  # what an operator looks for; successes are in the metrics
             log.log(logging.INFO if status == DispatchStatus.FAILED else logging.WARNING,
@@ -255,11 +274,14 @@ class DeliveryRunner:
             values["remote_id"] = result.remote_id
         # Not waited for: the delivery thread moves on while the ledger commits this with others.
         # Until then the lease keeps the dispatch ours; close() commits what is still queued.
-        self.ledger.submit({"claim": taken, "attempt": attempt, "dispatch": values, "retry_in": delay})
+        self.ledger.submit({"claim": taken, "attempt": attempt, "dispatch": values, "retry_in": delay}, urgent=False)
         return status
 
     def _after_commit(self, jobs: list[Any], results: Sequence[Any]) -> None:
-        """Wake the broker for each failed try's next one, and for each handed-back dispatch, once committed."""
+        """Once committed: a slot back for each record and hand-back, the broker woken for what is due again."""
+        ended = sum(1 for job in jobs if not isinstance(job, list))  # committed or not, the try is over
+        if ended:
+            self._slots.give(ended)
         handed_back = [job.dispatch_id for job, result in zip(jobs, results)
                        if isinstance(job, Claim) and not isinstance(result, BaseException)]
         if handed_back:
@@ -275,7 +297,7 @@ class DeliveryRunner:
                 self.enqueue([dispatch_id], job["retry_in"])
 
     def _ledger_batch(self, jobs: list[Any]) -> list[Any]:
-        """One transaction for a batch of records (dicts), hand-backs (Claims) and claims (lists of ids), claims last."""
+        """One transaction for a batch: records (dicts), hand-backs (Claims), then claims (lists of ids)."""
         conn = self._ledger_conn.get()
         try:
             with self.sql.transaction(conn):  # on PostgreSQL, one round trip for the lot

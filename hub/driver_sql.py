@@ -3,13 +3,13 @@
 SQLAlchemy's per-call work (compiled-cache lookup, bind and result processors,
 execution context) cost more than SQLite took to run the delivery ledger's
 statements. Here a statement is written once with ``:name`` parameters and
-runs on the cursor of a SQLAlchemy connection, in that connection's
-transaction, so the engine still owns pooling, BEGIN/COMMIT and the SQLite
-write lock (hub.db). What SQLAlchemy's types did is done here by hand: times
-are bound as SQLite's DATETIME text or as aware datetimes for PostgreSQL, and
-JSON is encoded with msgspec.
+runs on the cursor of a SQLAlchemy connection, so the engine still owns
+pooling, and on SQLite the transaction and its write lock (hub.db). What
+SQLAlchemy's types did is done here by hand: times are bound as SQLite's
+DATETIME text or as aware datetimes for PostgreSQL, and JSON is encoded with
+msgspec.
 
-On PostgreSQL a :meth:`DriverSql.transaction` sends its statements, its BEGIN
+On PostgreSQL a :meth:`DriverSql.transaction` sends its BEGIN, its statements
 and its COMMIT in one go (psycopg's pipeline mode), so a batch of the ledger
 costs one round trip to the server instead of one per statement; the rows a
 statement returns are read from its :class:`Rows` after the block.

@@ -116,18 +116,8 @@ class DeliveryRunner:
 
     def run(self, dispatch_id: int) -> DispatchStatus | None:
         """Try a dispatch once if it is due; returns its new status, or None if not ours to run."""
-        if self._stopping:
-            return None
-        self._slots.take(1)
-        try:
-            claimed: list[Claimed] = self.ledger.run([dispatch_id])
-        except BaseException:
-            self._slots.give()
-            raise
-        if not claimed:
-            self._slots.give()
-            return None
-        return self._finish(claimed[0])
+        futures = self.start_batch([dispatch_id])
+        return futures[dispatch_id].result() if futures else None
 
     def run_batch(self, dispatch_ids: Iterable[int]) -> dict[int, DispatchStatus]:
         """Try each due dispatch of ``dispatch_ids`` once; returns the new status of each one that was ours."""
@@ -147,8 +137,6 @@ class DeliveryRunner:
         waiting for a thread is handed back (see :meth:`_finish`).
         """
         ids = list(dispatch_ids)
-        if self._pool is None:
-            return {dispatch_id: _done(status) for dispatch_id in ids if (status := self.run(dispatch_id)) is not None}
         futures: dict[int, Future[DispatchStatus | None]] = {}
         while ids and not self._stopping:  # once stopping, the unclaimed stay due for the next worker
             taken = self._slots.take(len(ids))
@@ -163,8 +151,19 @@ class DeliveryRunner:
                 raise
             self._slots.give(taken - len(claimed))  # ids not due, or leased by another worker
             for one in claimed:
-                futures[one.taken.dispatch_id] = self._pool.submit(self._finish, one)
+                futures[one.taken.dispatch_id] = self._start(one)
         return futures
+
+    def _start(self, claimed: Claimed) -> Future[DispatchStatus | None]:
+        """The claimed dispatch's try: on a delivery thread, or here and now for a runner without a pool."""
+        if self._pool is not None:
+            return self._pool.submit(self._finish, claimed)
+        future: Future[DispatchStatus | None] = Future()
+        try:
+            future.set_result(self._finish(claimed))
+        except BaseException as exc:  # as a pool's future would hold it, so the other claimed ones still run
+            future.set_exception(exc)
+        return future
 
     def _finish(self, claimed: Claimed) -> DispatchStatus | None:
         """Try a claimed dispatch and queue its record (after committing it, the ledger schedules a retry).
@@ -314,12 +313,6 @@ class DeliveryRunner:
             raise
         # pop: an id asked for twice in this batch is claimed once, as a second message would find it leased.
         return [[loaded.pop(i) for i in job if i in loaded] if isinstance(job, list) else None for job in jobs]
-
-
-def _done(status: DispatchStatus) -> Future[DispatchStatus | None]:
-    future: Future[DispatchStatus | None] = Future()
-    future.set_result(status)
-    return future
 
 
 def next_state(

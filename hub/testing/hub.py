@@ -105,19 +105,24 @@ def add_export(hub: Hub, slug: str, *, sources: list[str], transport: str, confi
 
 def store_leads(hub: Hub, source: str, leads: Iterable[dict[str, Any]], api_key: str | None = None) -> list[int]:
     """Post leads through the real intake, sending nothing to a broker; returns their dispatch ids, in order."""
+    return [dispatch_id for answer in _post(hub, source, leads, api_key) for dispatch_id in answer.dispatch_ids]
+
+
+def _post(hub: Hub, source: str, leads: Iterable[dict[str, Any]], api_key: str | None) -> list[Any]:
+    """Each lead's intake answer (a 202, or AssertionError); nothing goes to a broker."""
     from hub.ingestion.intake import Intake
 
-    due: list[int] = []
+    answers = []
     intake = Intake(hub, lambda _ids, _delay: None)
     try:
         for fields in leads:
             answer = intake.receive(source, fields, api_key)
             if answer.status_code != 202:
                 raise AssertionError(f"the lead was refused ({answer.status_code}): {answer.body}")
-            due.extend(answer.dispatch_ids)
+            answers.append(answer)
     finally:
         intake.close()
-    return due
+    return answers
 
 
 def deliver_lead(hub: Hub, source: str, fields: dict[str, Any], api_key: str | None = None) -> dict[str, Any]:
@@ -129,15 +134,8 @@ def deliver_lead(hub: Hub, source: str, fields: dict[str, Any], api_key: str | N
     from hub.delivery.records import lead_record
     from hub.delivery.runner import DeliveryRunner
     from hub.delivery.service import make_http_client
-    from hub.ingestion.intake import Intake
 
-    intake = Intake(hub, lambda _ids, _delay: None)  # the dispatches are run below instead
-    try:
-        answer = intake.receive(source, fields, api_key)
-    finally:
-        intake.close()
-    if answer.status_code != 202:
-        raise AssertionError(f"the lead was refused ({answer.status_code}): {answer.body}")
+    (answer,) = _post(hub, source, [fields], api_key)  # the dispatches are run below instead
     with make_http_client(2) as http:
         runner = DeliveryRunner(hub, http, lambda *_: None)
         try:

@@ -2,7 +2,8 @@
 
 With BASELINE_DB set to a postgresql:// URL it stores into PostgreSQL instead (the `--production` baseline).
 
-With BASELINE_SINK set, it also posts each lead to that URL inline before answering (the end-to-end baseline).
+With BASELINE_SINK set, it also posts each lead to that URL inline before answering (the end-to-end baseline),
+BASELINE_COPIES times (default 1: the fan-out baseline posts each lead as often as Leadhub delivers it).
 Run: uvicorn bench.baseline_app:app (the same server and settings as leadhub serve).
 """
 
@@ -20,6 +21,7 @@ from litestar.params import RawBody
 
 DB = os.environ.get("BASELINE_DB", "/tmp/baseline.db")
 SINK = os.environ.get("BASELINE_SINK", "")
+COPIES = int(os.environ.get("BASELINE_COPIES", "1"))
 _local = threading.local()
 _client = httpx.Client(limits=httpx.Limits(max_connections=100), timeout=30) if SINK else None
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -67,7 +69,8 @@ def ingest(body: RawBody) -> Response[bytes]:
     cursor = _db().execute(INSERT, (msgspec.json.encode(lead).decode(),))
     lead_id = cursor.fetchone()[0] if POSTGRES else cursor.lastrowid
     if _client is not None:
-        _client.post(SINK, content=body, headers={"Content-Type": "application/json"})
+        for _ in range(COPIES):
+            _client.post(SINK, content=body, headers={"Content-Type": "application/json"})
     return Response(b'{"lead_id":%d,"status":"accepted"}' % lead_id, status_code=202)
 
 

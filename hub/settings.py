@@ -39,7 +39,7 @@ class Settings:
     broker_url: str  # "" or "stub://" means the embedded in-process broker
     secret_key: str
     max_body_bytes: int = 64 * 1024
-    worker_threads: int = 16  # tries in flight per worker process (I/O-bound; more threads also batch the ledger better)
+    worker_threads: int = 64  # tries in flight per worker process (I/O-bound; more threads also batch the ledger better)
     request_threads: int = 8  # threads answering webhooks and pages
     sweep_interval: float = 2.0  # seconds between sweeps
     sweep_grace: float = 30.0  # a due row untouched this long is assumed lost by the broker
@@ -93,7 +93,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         broker_url=broker_url,
         secret_key=_secret_key(data_dir, env),
         max_body_bytes=_int(env, "HUB_MAX_BODY_BYTES", 64 * 1024),
-        worker_threads=_int(env, "HUB_WORKER_THREADS", 16),
+        worker_threads=_int(env, "HUB_WORKER_THREADS", 64),
         request_threads=_int(env, "HUB_REQUEST_THREADS", 8),
         sweep_interval=_float(env, "HUB_SWEEP_INTERVAL", 2.0),
         sweep_grace=_float(env, "HUB_SWEEP_GRACE", 30.0),

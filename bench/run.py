@@ -208,7 +208,7 @@ def end_to_end(n: int, work: Path, deliveries: int, production: bool, rounds: in
             leadhub = loadgen(url, n)
             stats = sink.wait_for(n * deliveries)
             leadhub["delivered_rate"] = round(n * deliveries / (stats["last"] - started), 1)  # deliveries/s
-            leadhub["delivered_leads_rate"] = round(n / (stats["last"] - started), 1)  # every delivery of a lead
+            leadhub["delivered_leads_rate"] = round(n / (stats["last"] - started), 1)  # leads/s, each with all its deliveries
             # Saturated end to end: leads/s taken in and delivered, whichever is less. Half the intake rate
             # alone would ask a worker for 2.5 times what it can deliver with 5 deliveries a lead.
             sustained = min(leadhub["rate"], leadhub["delivered_leads_rate"])

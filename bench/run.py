@@ -164,6 +164,12 @@ def running_hub(folder: Path, deliveries: int, sink_url: str, production: bool, 
                 process.stop()
 
 
+def loop_ms() -> float:
+    """How long a fixed pure-Python loop takes in a fresh interpreter: how fast the machine is right now."""
+    script = "import time\nt = time.perf_counter()\ns = 0\nfor i in range(5_000_000): s += i\nprint(time.perf_counter() - t)"
+    return round(float(subprocess.run([PY, "-c", script], check=True, capture_output=True, text=True).stdout) * 1000)
+
+
 def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p))] if values else 0.0
 
@@ -364,6 +370,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="leadhub-bench-"))
     try:
         parts = set(args.only.split(","))
+        speed_before = [loop_ms() for _ in range(3)]
         results = {
             "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
@@ -376,11 +383,15 @@ def main() -> None:
             if "end_to_end" in parts else [],
             "export": [export(r, work, args.production) for r in rows] if "export" in parts else [],
         }
+        # Shared machines change speed by tens of per cent within minutes; this says how fast this one was.
+        results["python_loop_ms"] = {"before": speed_before, "after": [loop_ms() for _ in range(3)]}
     finally:
         shutil.rmtree(work, ignore_errors=True)
     out = args.results / f"{results['when'].replace(':', '')}.json"
     out.write_text(json.dumps(results, indent=2))
-    print(f"{results['mode']}; {results['machine']}\n")
+    loop = results["python_loop_ms"]
+    print(f"{results['mode']}; {results['machine']}; a 5-million-step Python loop took "
+          f"{', '.join(map(str, loop['before']))} ms before and {', '.join(map(str, loop['after']))} ms after\n")
     print(table(results))
     print(f"\n{out}")
     # Memory is the one hard limit: a buyer's big file must never take the hub down.

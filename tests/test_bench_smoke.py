@@ -20,4 +20,5 @@ def test_the_benchmark_runs_every_part_and_writes_its_results(tmp_path: Path) ->
     assert results["intake"]["leadhub"]["statuses"] == {"202": 2000}
     assert [e["deliveries_per_lead"] for e in results["end_to_end"]] == [1, 5]
     assert results["export"][0]["leadhub"]["rows"] == 20000
+    assert all(ms > 0 for ms in results["python_loop_ms"]["before"] + results["python_loop_ms"]["after"])
     assert "| intake, leads/s" in done.stdout and "| export 20,000 rows" in done.stdout

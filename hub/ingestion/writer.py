@@ -162,14 +162,15 @@ class LeadWriter:
         conn = self._conn.get()
         try:
             with self.sql.transaction(conn):
-                plan, ids, due = self._store_in(conn, leads)
-            return _results(leads, plan, ids, due.all() if due else [])
+                plan, stored, due = self._store_in(conn, leads)
+            return _results(leads, plan, stored, due.all() if due else [])
         except BaseException:
             self._conn.discard()
             raise
 
-    def _store_in(self, conn: Connection, leads: list[NewLead]) -> tuple[BatchPlan, dict[int, int], Rows | None]:
-        """The batch's statements in ``conn``'s transaction: the plan, each fresh lead's id, its due dispatches."""
+    def _store_in(self, conn: Connection,
+                  leads: list[NewLead]) -> tuple[BatchPlan, dict[int, StoredLead], Rows | None]:
+        """The batch's statements in ``conn``'s transaction: its plan, fresh leads' answers, due dispatches."""
         sql = self.sql
         # First round trip: what the database already has, and ids for the leads.
         by_key = {i: sql.send(conn, BY_IDEMPOTENCY_KEY, {"source_id": lead.source.id, "key": lead.idempotency_key})
@@ -183,31 +184,33 @@ class LeadWriter:
             leads,
             {i: next((StoredLead(*row, repeat=True) for row in rows.all()), None) for i, rows in by_key.items()},
             {i: next((row[0] for row in rows.all()), None) for i, rows in by_fingerprint.items()})
-        ids = {i: lead_id for i, (lead_id,) in zip(plan.fresh, sorted(reserved.all()))}
+        stored = _fresh_answers(plan, {i: lead_id for i, (lead_id,) in zip(plan.fresh, sorted(reserved.all()))})
         if not plan.fresh:
-            return plan, ids, None
+            return plan, stored, None
         # Second round trip, with the COMMIT: the leads, their dispatches, and which of those are due.
-        sql.execute_many(conn, INSERT_LEAD, [_lead_row(sql, leads[i], ids[i], _duplicate_of(plan, ids, i))
-                                             for i in plan.fresh])
-        dispatches = [row for i in plan.fresh if _duplicate_of(plan, ids, i) is None
-                      for row in _dispatch_rows(sql, leads[i], ids[i])]
+        sql.execute_many(conn, INSERT_LEAD, [_lead_row(sql, leads[i], stored[i]) for i in plan.fresh])
+        dispatches = [row for i in plan.fresh if stored[i].duplicate_of is None
+                      for row in _dispatch_rows(sql, leads[i], stored[i].lead_id)]
         if not dispatches:
-            return plan, ids, None
+            return plan, stored, None
         sql.execute_many(conn, INSERT_DISPATCH, dispatches)
-        in_ids, params = in_list("lead", [ids[i] for i in plan.fresh])
-        return plan, ids, sql.send(conn, DUE_DISPATCHES.format(ids=in_ids), params)
+        in_ids, params = in_list("lead", [stored[i].lead_id for i in plan.fresh])
+        return plan, stored, sql.send(conn, DUE_DISPATCHES.format(ids=in_ids), params)
 
 
-def _duplicate_of(plan: BatchPlan, ids: dict[int, int], i: int) -> int | None:
-    if i in plan.duplicate_of_index:
-        return ids[plan.duplicate_of_index[i]]
-    return plan.duplicate_of.get(i)
+def _fresh_answers(plan: BatchPlan, ids: dict[int, int]) -> dict[int, StoredLead]:
+    """Each fresh lead's answer, by index: its new id, and the lead it duplicates, if any."""
+    answers = {}
+    for i in plan.fresh:
+        duplicate_of = ids[plan.duplicate_of_index[i]] if i in plan.duplicate_of_index else plan.duplicate_of.get(i)
+        answers[i] = StoredLead(ids[i], "accepted" if duplicate_of is None else "duplicate", duplicate_of)
+    return answers
 
 
-def _lead_row(sql: DriverSql, lead: NewLead, lead_id: int, duplicate_of: int | None) -> dict[str, Any]:
-    return {"id": lead_id, "source_id": lead.source.id, "received_at": sql.time(lead.received_at),
-            "status": "accepted" if duplicate_of is None else "duplicate", "duplicate_of": duplicate_of,
-            "dedupe_key": lead.dedupe_key, "idempotency_key": lead.idempotency_key, "fields": sql.json(lead.fields)}
+def _lead_row(sql: DriverSql, lead: NewLead, stored: StoredLead) -> dict[str, Any]:
+    return {"id": stored.lead_id, "source_id": lead.source.id, "received_at": sql.time(lead.received_at),
+            "status": stored.status, "duplicate_of": stored.duplicate_of, "dedupe_key": lead.dedupe_key,
+            "idempotency_key": lead.idempotency_key, "fields": sql.json(lead.fields)}
 
 
 def _dispatch_rows(sql: DriverSql, lead: NewLead, lead_id: int) -> list[dict[str, Any]]:
@@ -223,17 +226,14 @@ def _dispatch_rows(sql: DriverSql, lead: NewLead, lead_id: int) -> list[dict[str
     return rows
 
 
-def _results(leads: list[NewLead], plan: BatchPlan, ids: dict[int, int],
+def _results(leads: list[NewLead], plan: BatchPlan, stored: dict[int, StoredLead],
              due: list[tuple[int, int]]) -> list[StoredLead]:
     """Each lead's answer, in the batch's order."""
-    results: dict[int, StoredLead] = dict(plan.answered)
-    for i in plan.fresh:
-        duplicate_of = _duplicate_of(plan, ids, i)
-        results[i] = StoredLead(ids[i], "accepted" if duplicate_of is None else "duplicate", duplicate_of)
-    by_id = {ids[i]: results[i] for i in plan.fresh}
+    results: dict[int, StoredLead] = {**plan.answered, **stored}
+    by_id = {answer.lead_id: answer for answer in stored.values()}
     for dispatch_id, lead_id in sorted(due):
         by_id[lead_id].due.append(dispatch_id)
     for i, first in plan.repeats.items():
-        stored = results[first]
-        results[i] = StoredLead(stored.lead_id, stored.status, stored.duplicate_of, repeat=True)
+        answer = results[first]
+        results[i] = StoredLead(answer.lead_id, answer.status, answer.duplicate_of, repeat=True)
     return [results[i] for i in range(len(leads))]

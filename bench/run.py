@@ -32,6 +32,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.targets import check_targets, targets_table  # noqa: E402
 from hub.testing.process import HubProcess, free_port  # noqa: E402
 from hub.testing.services import broker_queue, postgres_database  # noqa: E402
 
@@ -385,6 +386,7 @@ def main() -> None:
         }
         # Shared machines change speed by tens of per cent within minutes; this says how fast this one was.
         results["python_loop_ms"] = {"before": speed_before, "after": [loop_ms() for _ in range(3)]}
+        results["targets"] = [row._asdict() for row in check_targets(results)]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     out = args.results / f"{results['when'].replace(':', '')}.json"
@@ -393,6 +395,7 @@ def main() -> None:
     print(f"{results['mode']}; {results['machine']}; a 5-million-step Python loop took "
           f"{', '.join(map(str, loop['before']))} ms before and {', '.join(map(str, loop['after']))} ms after\n")
     print(table(results))
+    print(f"\n{targets_table(check_targets(results))}")
     print(f"\n{out}")
     # Memory is the one hard limit: a buyer's big file must never take the hub down.
     too_big = [x["rows"] for x in results["export"] if not x["peak_rss_within_200_mb"]]

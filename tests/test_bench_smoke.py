@@ -22,3 +22,6 @@ def test_the_benchmark_runs_every_part_and_writes_its_results(tmp_path: Path) ->
     assert results["export"][0]["leadhub"]["rows"] == 20000
     assert all(ms > 0 for ms in results["python_loop_ms"]["before"] + results["python_loop_ms"]["after"])
     assert "| intake, leads/s" in done.stdout and "| export 20,000 rows" in done.stdout
+    # Its verdict on each target: two for intake, two per end-to-end run, one per export size.
+    assert len(results["targets"]) == 7 and all(isinstance(row["met"], bool) for row in results["targets"])
+    assert "| target | this run | |" in done.stdout

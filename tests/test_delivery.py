@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import Session, select
 
 from hub.accounts.tokens import create_token
-from hub.models import Attempt, Dispatch
+from hub.delivery import ledger
+from hub.driver_sql import DriverSql
+from hub.models import Attempt, Dispatch, utcnow
 from hub.plugins.hookspecs import hookimpl
-from hub.testing.hub import add_delivery, wait_until
+from hub.testing.hub import add_delivery, store_leads, wait_until
 
 LEAD = {"first_name": "Ann", "email": "ann@example.com", "phone": "07911123456"}
 
@@ -131,3 +135,41 @@ def test_dispatch_finished_hook_sees_every_attempt(tmp_path, recorder, hub_env):
         assert client.post("/webhooks/form?key=k", json={"email": "a@example.com"}).status_code == 202
         wait_until(lambda: len(seen) == 2)
     assert seen == [("rec", "failed"), ("rec", "accepted")]
+
+
+def test_a_try_that_outlived_its_lease_is_logged_but_the_new_holder_moves_the_dispatch(hub):
+    """The ledger's record, on each database (one statement on PostgreSQL, two on SQLite)."""
+    add_delivery(hub, "rec", sources=["form"], channel="recorder")
+    (dispatch_id,) = store_leads(hub, "form", [LEAD], "s3cret-key")  # the conftest source's key
+    sql = DriverSql(hub.engine.dialect.name)
+
+    def claim(now):  # type: ignore[no-untyped-def]
+        with hub.engine.connect() as conn:
+            with sql.transaction(conn):
+                claiming = ledger.claim(sql, conn, [dispatch_id], lease_seconds=60, now=now)
+            return claiming.read(sql)[dispatch_id].taken
+
+    def record(taken, outcome, remote_id):  # type: ignore[no-untyped-def]
+        now = utcnow()
+        attempt = dict(dispatch_id=dispatch_id, number=taken.attempt, started_at=now, duration_ms=1.0,
+                       outcome=outcome, message=outcome, remote_id=remote_id, request={}, response={}, details={})
+        values = {"status": outcome, "updated_at": now, "last_error": "", "next_attempt_at": None,
+                  **({"remote_id": remote_id} if remote_id else {})}
+        with hub.engine.connect() as conn:
+            with sql.transaction(conn):
+                ledger.store(sql, conn, [{"claim": taken, "attempt": attempt, "dispatch": values}])
+
+    def dispatch() -> Dispatch:
+        with Session(hub.engine) as session:
+            return session.get(Dispatch, dispatch_id)
+
+    first = claim(utcnow())
+    second = claim(utcnow() + timedelta(minutes=2))  # the first lease (60 s) ran out: another worker took over
+    record(first, "failed", None)
+    late = dispatch()
+    assert late.status == "pending" and late.leased_until is not None  # still the second worker's
+    record(second, "accepted", "r-7")
+    done = dispatch()
+    assert (done.status, done.remote_id, done.leased_until) == ("accepted", "r-7", None)
+    assert [(a.number, a.outcome, a.remote_id) for a in attempts_of(hub, dispatch_id)] == [
+        (1, "failed", None), (2, "accepted", "r-7")]

@@ -40,14 +40,15 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max((moment - datetime.now(timezone.utc)).total_seconds(), 0.0)
 
 
+# dict(headers.items()), not dict(headers): that looks up each name by scanning every header again.
 def _exchange_of_request(request: httpx.Request) -> Exchange:
-    return Exchange(summary=f"{request.method} {request.url}", headers=dict(request.headers),
+    return Exchange(summary=f"{request.method} {request.url}", headers=dict(request.headers.items()),
                     body=request.content[:EXCERPT].decode("utf-8", errors="replace"))
 
 
 def _exchange_of_response(response: httpx.Response) -> Exchange:
     return Exchange(summary=f"{response.status_code} {response.reason_phrase}", status=response.status_code,
-                    headers=dict(response.headers), body=response.text[:EXCERPT])
+                    headers=dict(response.headers.items()), body=response.text[:EXCERPT])
 
 
 class HttpPostChannel(Channel):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
-from leadhub_http_post.channel import retry_after_seconds
+from leadhub_http_post.channel import _exchange_of_request, _exchange_of_response, retry_after_seconds
 from leadhub_http_post.config import HttpPostConfig
 
 from hub.plugins.configs import ConfigErrors, decode_config
@@ -123,3 +124,11 @@ def test_broken_locators_are_refused_when_saved():
     for settings in ({"reject": {"json_path": ""}}, {"remote_id": {"regex": "("}}, {"accept": {"json_path": "id"}}):
         with pytest.raises(ConfigErrors):
             decode_config(HttpPostConfig, {"url": "http://x", **settings})
+
+
+def test_the_recorded_exchange_keeps_every_header_with_repeated_ones_joined() -> None:
+    request = httpx.Request("POST", "http://buyer.test/leads", headers=[("X-Tag", "a"), ("X-Tag", "b")], content=b"{}")
+    response = httpx.Response(200, headers=[("Set-Cookie", "s=1"), ("Set-Cookie", "t=2"), ("X-Id", "9")],
+                              content=b"ok")
+    assert _exchange_of_request(request).headers == {"host": "buyer.test", "x-tag": "a, b", "content-length": "2"}
+    assert _exchange_of_response(response).headers == {"set-cookie": "s=1, t=2", "x-id": "9", "content-length": "2"}
